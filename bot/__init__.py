@@ -1,0 +1,1 @@
+"""XOOBAY's multilingual customer-support bot."""

@@ -1,0 +1,66 @@
+"""The composition root: every object of the bot is built here, once, and passed in."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.i18n import Localizer
+from bot.langid import LanguageDetector
+from bot.nlu import NluBackend
+from bot.nlu.embedded import EmbeddedNlu
+from bot.pipeline import Pipeline
+from bot.storage.db import create_engine
+from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    """The built bot: what channels and commands need."""
+
+    settings: Settings
+    engine: AsyncEngine
+    store: Store
+    localizer: Localizer
+    detector: LanguageDetector
+    nlu: NluBackend
+    pipeline: Pipeline
+
+    async def close(self) -> None:
+        """Release the database connections."""
+        await self.engine.dispose()
+
+
+def build_nlu(settings: Settings) -> tuple[NluBackend, EmbeddedNlu]:
+    """Return the configured NLU backend and the embedded one it falls back to."""
+    embedded = EmbeddedNlu.load_or_train(
+        settings.nlu_model_path, settings.nlu_data_dir, settings.nlu_threshold
+    )
+    return embedded, embedded
+
+
+def build(
+    settings: Settings,
+    *,
+    localizer: Localizer | None = None,
+    detector: LanguageDetector | None = None,
+    nlu: tuple[NluBackend, EmbeddedNlu] | None = None,
+) -> Components:
+    """Build every object of the bot from ``settings`` (the database is not migrated here).
+
+    The keyword arguments take parts already built (tests share them between bots).
+    """
+    engine = create_engine(settings.database_url)
+    store = Store(engine)
+    localizer = localizer or Localizer(settings.locales_dir)
+    detector = detector or LanguageDetector()
+    nlu_backend, fallback = nlu or build_nlu(settings)
+    pipeline = Pipeline(
+        store, detector, nlu_backend, fallback, localizer, max_length=settings.max_message_length
+    )
+    return Components(settings, engine, store, localizer, detector, nlu_backend, pipeline)

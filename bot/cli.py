@@ -1,0 +1,107 @@
+"""The command line: ``python -m bot COMMAND`` (also installed as ``xoobay-bot``).
+
+Commands: serve, chat, detect, db, train, evaluate, demo-data. ``--help`` on each
+says more. Settings come from the environment (see the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger("bot")
+
+
+def _serve(settings: Settings, _: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import build
+    from bot.storage.db import upgrade
+    from bot.web.server import create_web_app
+
+    upgrade(settings.database_url)
+    app = create_web_app(build(settings))
+    log.info("serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.terminal import run_chat
+
+    return asyncio.run(run_chat(settings, args.lang, args.timezone))
+
+
+def _detect(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.langid import LanguageDetector
+
+    detector = LanguageDetector()
+    for line in sys.stdin:
+        detection = detector.detect(line.rstrip("\n"))
+        print(detection.language or "und", flush=True)
+    return 0
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage import db
+
+    if args.action == "upgrade":
+        db.upgrade(settings.database_url, args.revision or "head")
+    elif args.action == "downgrade":
+        db.downgrade(settings.database_url, args.revision or "-1")
+    else:
+        db.current(settings.database_url)
+    return 0
+
+
+def _train(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.nlu.training import train_and_save
+
+    train_and_save(settings)
+    return 0
+
+
+def _not_yet(name: str, issue: int) -> int:
+    print(f"'{name}' is not available in this version yet (tracked in issue {issue}).",
+          file=sys.stderr)
+    return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    """Build the argument parser."""
+    top = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run the web chat API (and Telegram when configured)")
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--lang", help="your language, as a hint (e.g. de, zh-Hant)")
+    chat.add_argument("--timezone", help="your IANA time zone (e.g. Europe/Berlin)")
+    commands.add_parser("detect", help="read lines on stdin, print one language tag per line")
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?", help="target revision (upgrade: head)")
+    commands.add_parser("train", help="train the embedded NLU from nlu_data/")
+    commands.add_parser("evaluate", help="evaluate the NLU (held-out split, cross-validation)")
+    commands.add_parser("demo-data", help="load a demo catalogue of customers and orders")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers = {"serve": _serve, "chat": _chat, "detect": _detect, "db": _db, "train": _train}
+    if args.command == "evaluate":
+        return _not_yet("evaluate", 3)
+    if args.command == "demo-data":
+        return _not_yet("demo-data", 4)
+    return handlers[args.command](settings, args)

@@ -1,0 +1,86 @@
+"""Settings, read only from the environment (and an optional ``.env`` file).
+
+Every variable is listed in the README; with nothing set, the bot runs on a SQLite
+file and the embedded NLU.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting has a value the bot cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The bot's configuration."""
+
+    database_url: str = "sqlite:///data/xoobay-bot.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    nlu_backend: str = "embedded"
+    rasa_url: str = "http://127.0.0.1:5005"
+    nlu_model_path: Path = ROOT / "data" / "nlu-model.pkl"
+    nlu_data_dir: Path = ROOT / "nlu_data"
+    nlu_threshold: float = 0.35
+    locales_dir: Path = ROOT / "locales"
+    max_message_length: int = 4000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default: ``.env`` overlaid by the process env).
+
+        Raises:
+            ConfigError: A value cannot be used.
+        """
+        if env is None:
+            env = {k: v for k, v in dotenv_values(".env").items() if v is not None} | dict(
+                os.environ
+            )
+        backend = env.get("NLU_BACKEND", cls.nlu_backend).lower()
+        if backend not in ("embedded", "rasa"):
+            raise ConfigError(f"NLU_BACKEND must be 'embedded' or 'rasa', not {backend!r}")
+        defaults = cls()
+        return cls(
+            database_url=env.get("DATABASE_URL") or defaults.database_url,
+            host=env.get("HOST") or defaults.host,
+            port=_int(env, "PORT", defaults.port),
+            log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
+            nlu_backend=backend,
+            rasa_url=env.get("RASA_URL") or defaults.rasa_url,
+            nlu_model_path=Path(env.get("NLU_MODEL_PATH") or defaults.nlu_model_path),
+            nlu_data_dir=Path(env.get("NLU_DATA_DIR") or defaults.nlu_data_dir),
+            nlu_threshold=_float(env, "NLU_THRESHOLD", defaults.nlu_threshold),
+            locales_dir=Path(env.get("LOCALES_DIR") or defaults.locales_dir),
+            max_message_length=_int(env, "MAX_MESSAGE_LENGTH", defaults.max_message_length),
+        )

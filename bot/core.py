@@ -1,0 +1,74 @@
+"""The shared message types: what every channel hands in and gets back.
+
+A channel turns its own input (a Telegram update, a web chat request) into an
+:class:`Incoming`, and sends the :class:`Outgoing` messages the pipeline returns.
+Replies are named by a message id with parameters (:class:`Reply`) and rendered
+into the customer's language only at the end.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Action(enum.StrEnum):
+    """What a bot reply does, as the web chat API reports it."""
+
+    ANSWER = "answer"
+    REFUSE = "refuse"
+    ORDER = "order"
+    HANDOFF = "handoff"
+    CLARIFY = "clarify"
+    AGENT = "agent"
+
+
+class Channel(enum.StrEnum):
+    """Where a conversation takes place."""
+
+    WEB = "web"
+    TELEGRAM = "telegram"
+    CLI = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One customer message, the same for every channel.
+
+    Attributes:
+        conversation_id: The conversation in storage.
+        text: What the customer wrote (already checked: not empty, not too long).
+        client_message_id: The channel's id of the message; a retry with the same id
+            is answered once and stored once.
+        language_hint: The client's language (Telegram ``language_code``, the
+            browser's language): a prior, never a verdict.
+        timezone: The customer's IANA time zone when the channel knows it.
+        is_group: True in a group chat, where no order details may be shown.
+    """
+
+    conversation_id: str
+    text: str
+    client_message_id: str | None = None
+    language_hint: str | None = None
+    timezone: str | None = None
+    is_group: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A reply before rendering: a catalog message id and its parameters."""
+
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One rendered reply, ready for a channel to send."""
+
+    text: str
+    language: str
+    intent: str | None
+    action: Action
+    suggestions: tuple[str, ...] = ()

@@ -1,0 +1,149 @@
+"""The dialogue: from what the customer wants to what the bot says.
+
+It sees the NLU's reading, the language choice and the stored state, and returns
+steps: a reply (message id and parameters), the action the reply takes and the quick
+replies to offer. It never formats text itself; :mod:`bot.i18n` does that last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from bot import policy_texts as policy
+from bot import texts
+from bot.core import Action, Reply
+from bot.language import LanguageChoice
+from bot.nlu import Parse
+
+FAQ: Mapping[str, str] = {
+    "bot_capabilities": texts.BOT_CAPABILITIES,
+    "faq_contact_email": policy.FAQ_CONTACT_EMAIL,
+    "faq_email_subject": policy.FAQ_EMAIL_SUBJECT,
+    "faq_live_chat": policy.FAQ_LIVE_CHAT,
+    "faq_hotline": policy.FAQ_HOTLINE,
+    "faq_telegram_groups": policy.FAQ_TELEGRAM_GROUPS,
+    "faq_service_hours": policy.FAQ_SERVICE_HOURS,
+    "faq_response_times": policy.FAQ_RESPONSE_TIMES,
+    "faq_resolution": policy.FAQ_RESOLUTION,
+    "faq_platform_scope": policy.FAQ_PLATFORM_SCOPE,
+    "faq_customer_duties": policy.FAQ_CUSTOMER_DUTIES,
+    "faq_escalation": policy.FAQ_ESCALATION,
+    "faq_feedback": policy.FAQ_FEEDBACK,
+    "faq_payment": policy.FAQ_PAYMENT,
+    "faq_logistics": policy.FAQ_LOGISTICS,
+    "urgent_refund_missing": policy.URGENT_REFUND_MISSING,
+    "urgent_account_theft": policy.URGENT_ACCOUNT_THEFT,
+    "complex_return": policy.COMPLEX_RETURN,
+    "complex_payment_anomaly": policy.COMPLEX_PAYMENT_ANOMALY,
+    "greet": texts.GREETING,
+    "goodbye": texts.GOODBYE,
+    "thanks": texts.THANKS,
+    "ask_human": texts.HUMAN_CONTACTS,
+    "order_status": texts.ORDER_LOOKUP_UNAVAILABLE,
+    "inform": texts.ORDER_LOOKUP_UNAVAILABLE,
+}
+REFUSALS: Mapping[str, str] = {
+    "refuse_customs": policy.REFUSE_CUSTOMS,
+    "refuse_tax": policy.REFUSE_TAX,
+    "refuse_own_loss": policy.REFUSE_OWN_LOSS,
+}
+#: Intents whose answer mentions service hours, followed by the customer's local hours.
+MENTIONS_HOURS = frozenset(
+    {"faq_live_chat", "faq_hotline", "faq_service_hours", "ask_human", "urgent_refund_missing"}
+)
+SUGGESTIONS = (texts.SUGGEST_HOURS, texts.SUGGEST_CONTACT, texts.SUGGEST_ORDER, texts.SUGGEST_HUMAN)
+SWITCH_INTENT = "switch_language"
+UNSUPPORTED_INTENT = "unsupported_language"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One reply the dialogue decided on, before rendering."""
+
+    reply: Reply
+    action: Action
+    intent: str | None
+    suggestions: tuple[str, ...] = ()
+    local_hours: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueState:
+    """What the dialogue remembers between messages (stored with the conversation)."""
+
+    misses: int = 0
+    abuse_warnings: int = 0
+    restricted: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DialogueState:
+        """Read the stored form; unknown keys are kept in ``extra``."""
+        known = {"misses", "abuse_warnings", "restricted"}
+        return cls(
+            misses=int(data.get("misses", 0)),
+            abuse_warnings=int(data.get("abuse_warnings", 0)),
+            restricted=bool(data.get("restricted", False)),
+            extra={k: v for k, v in data.items() if k not in known and k != "extra"},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stored form."""
+        data = asdict(self)
+        extra = data.pop("extra")
+        return {**extra, **data}
+
+
+def respond(
+    parse: Parse, choice: LanguageChoice, state: DialogueState, languages: str
+) -> tuple[list[Step], DialogueState]:
+    """Decide the replies to one message and the state after it.
+
+    Args:
+        parse: The NLU's reading.
+        choice: The language decision for this message.
+        state: The state before the message.
+        languages: The supported languages by their own names, for replies that list them.
+    """
+    if state.restricted:
+        return [Step(Reply(policy.ABUSE_RESTRICTED), Action.REFUSE, "abuse")], state
+    if choice.unsupported:
+        reply = Reply(texts.UNSUPPORTED_LANGUAGE, {"languages": languages})
+        return [Step(reply, Action.CLARIFY, UNSUPPORTED_INTENT)], state
+    if choice.explicit:
+        return [Step(Reply(texts.LANGUAGE_SWITCHED), Action.ANSWER, SWITCH_INTENT)], replace(
+            state, misses=0
+        )
+    intent = parse.intent
+    if intent is None:
+        return _not_understood(state)
+    state = replace(state, misses=0)
+    if intent == "abuse":
+        return _abuse(state)
+    if intent in REFUSALS:
+        return [Step(Reply(REFUSALS[intent]), Action.REFUSE, intent)], state
+    if intent == "faq_languages":
+        reply = Reply(texts.FAQ_LANGUAGES, {"languages": languages})
+        return [Step(reply, Action.ANSWER, intent)], state
+    if intent in FAQ:
+        step = Step(Reply(FAQ[intent]), Action.ANSWER, intent, local_hours=intent in MENTIONS_HOURS)
+        return [step], state
+    return _not_understood(state)
+
+
+def _not_understood(state: DialogueState) -> tuple[list[Step], DialogueState]:
+    misses = state.misses + 1
+    message = texts.CLARIFY_OFFER_HUMAN if misses >= 2 else texts.CLARIFY
+    suggestions = (texts.SUGGEST_HUMAN,) if misses >= 2 else SUGGESTIONS
+    return [Step(Reply(message), Action.CLARIFY, None, suggestions)], replace(state, misses=misses)
+
+
+def _abuse(state: DialogueState) -> tuple[list[Step], DialogueState]:
+    if state.abuse_warnings == 0:
+        return [Step(Reply(policy.ABUSE_WARNING), Action.REFUSE, "abuse")], replace(
+            state, abuse_warnings=1
+        )
+    restricted = replace(state, abuse_warnings=state.abuse_warnings + 1, restricted=True)
+    return [Step(Reply(policy.ABUSE_RESTRICTED), Action.REFUSE, "abuse")], restricted

@@ -1,0 +1,128 @@
+"""Localized rendering: one ``Translations`` per locale, chosen per reply.
+
+Never ``gettext.install``: a process serves every language at once. Replies are
+rendered last, in the customer's language (BCP-47 tag, e.g. ``zh-Hant``), and
+dates, times and numbers are formatted by Babel for that locale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_time, get_timezone_name
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from bot import texts
+from bot.core import Reply
+
+#: BCP-47 tag → gettext catalog directory name.
+CATALOGS: Mapping[str, str] = {
+    "en": "en",
+    "zh-Hans": "zh_Hans",
+    "zh-Hant": "zh_Hant",
+    "ru": "ru",
+    "de": "de",
+    "ko": "ko",
+}
+DOMAIN = "messages"
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+SERVICE_OPENS = time(8, 0)
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def compile_catalogs(locales_dir: Path) -> list[Path]:
+    """Compile every ``.po`` whose ``.mo`` is missing or older; return those written."""
+    written = []
+    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        written.append(mo_path)
+    return written
+
+
+def placeholders(message: str) -> set[str]:
+    """Return the ``{name}`` placeholders of a message."""
+    return set(_PLACEHOLDER.findall(message))
+
+
+class Localizer:
+    """Renders replies and formats values for each supported language."""
+
+    def __init__(self, locales_dir: Path, languages: Iterable[str] = CATALOGS) -> None:
+        """Load (compiling when stale) one catalog per language.
+
+        Raises:
+            FileNotFoundError: A language has no catalog in ``locales_dir``.
+        """
+        compile_catalogs(locales_dir)
+        self._translations: dict[str, Translations] = {}
+        self._locales: dict[str, Locale] = {}
+        for tag in languages:
+            folder = CATALOGS[tag]
+            mo_path = locales_dir / folder / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            if not mo_path.exists():
+                raise FileNotFoundError(f"no compiled catalog for {tag}: {mo_path}")
+            with mo_path.open("rb") as mo_file:
+                self._translations[tag] = Translations(mo_file, domain=DOMAIN)
+            self._locales[tag] = Locale.parse(folder)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The supported tags, in catalog order."""
+        return tuple(self._translations)
+
+    def locale(self, language: str) -> Locale:
+        """Return Babel's locale for a supported tag (English for anything else)."""
+        return self._locales.get(language, self._locales["en"])
+
+    def gettext(self, language: str, message: str) -> str:
+        """Translate one message id into ``language``."""
+        translations = self._translations.get(language, self._translations["en"])
+        return translations.gettext(message)
+
+    def render(self, language: str, reply: Reply) -> str:
+        """Translate a reply and fill in its parameters."""
+        text = self.gettext(language, reply.message)
+        return text.format(**reply.params) if reply.params else text
+
+    def language_names(self) -> str:
+        """List the supported languages, each by its own name (``English, 简体中文, …``)."""
+        names = (self._locales[tag].display_name or tag for tag in self._translations)
+        return ", ".join(names)
+
+    def service_hours_local(self, language: str, timezone: str, on: datetime) -> Reply | None:
+        """Return the 08:00-24:00 Hong Kong service hours in the customer's zone.
+
+        ``on`` picks the day (time zones shift with daylight saving). ``None`` when the
+        zone is unknown or is Hong Kong's own offset.
+        """
+        try:
+            zone = ZoneInfo(timezone)
+        except (KeyError, ValueError):  # ZoneInfoNotFoundError subclasses KeyError
+            return None
+        day = on.astimezone(HONG_KONG).date()
+        opens = datetime.combine(day, SERVICE_OPENS, HONG_KONG).astimezone(zone)
+        closes = datetime.combine(day, time(0), HONG_KONG).astimezone(zone)
+        if opens.utcoffset() == on.astimezone(HONG_KONG).utcoffset():
+            return None
+        locale = self.locale(language)
+        return Reply(
+            texts.HOURS_LOCAL,
+            {
+                "zone": get_timezone_name(zone, locale=locale),
+                "start": format_time(opens, format="short", locale=locale),
+                "end": format_time(closes, format="short", locale=locale),
+            },
+        )

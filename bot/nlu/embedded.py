@@ -1,0 +1,109 @@
+"""The embedded NLU: a character and word n-gram classifier trained from ``nlu_data/``.
+
+Character n-grams read Chinese and Korean without word boundaries; entities are found
+by pattern (:mod:`bot.nlu.entities`) and replaced by placeholders before classifying,
+so ``ORD2024001234`` alone reads like any other order number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from bot.nlu import Parse
+from bot.nlu.data import Example, load_examples
+from bot.nlu.entities import extract, normalize
+
+FORMAT = 1  # bump when the saved model's layout changes
+PLACEHOLDERS = {"order_number": " ordnum ", "email": " emailaddr ", "phone": " phonenum "}
+
+
+def features_text(text: str) -> str:
+    """Return the text the classifier sees: NFKC, lower-case, entities as placeholders."""
+    plain = normalize(text)
+    for entity in reversed(extract(plain)):
+        plain = plain[: entity.start] + PLACEHOLDERS[entity.name] + plain[entity.end :]
+    return plain.lower()
+
+
+def data_fingerprint(data_dir: Path) -> str:
+    """Hash the training files, so a stale model file is noticed."""
+    digest = hashlib.sha256(str(FORMAT).encode())
+    for path in sorted(data_dir.glob("*.yml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _pipeline() -> Pipeline:
+    features = FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)),
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
+        ]
+    )
+    return Pipeline([("features", features), ("classify", LogisticRegression(C=20, max_iter=3000))])
+
+
+class EmbeddedNlu:
+    """The default NLU backend: an n-gram classifier trained from Rasa YAML."""
+
+    def __init__(self, model: Pipeline, threshold: float, fingerprint: str = "") -> None:
+        self._model = model
+        self._classes: Sequence[str] = list(model.classes_)
+        self.threshold = threshold
+        self.fingerprint = fingerprint
+
+    @classmethod
+    def train(
+        cls,
+        examples: Sequence[Example],
+        threshold: float = 0.35,
+        fingerprint: str = "",
+        progress: Callable[[str], None] | None = None,
+    ) -> EmbeddedNlu:
+        """Fit a model on ``examples``."""
+        if progress:
+            progress("features")
+        model = _pipeline()
+        model.fit([features_text(e.text) for e in examples], [e.intent for e in examples])
+        if progress:
+            progress("fitted")
+        return cls(model, threshold, fingerprint)
+
+    def save(self, path: Path) -> None:
+        """Write the model to ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"format": FORMAT, "fingerprint": self.fingerprint, "model": self._model}
+        path.write_bytes(pickle.dumps(payload))
+
+    @classmethod
+    def load_or_train(cls, path: Path, data_dir: Path, threshold: float) -> EmbeddedNlu:
+        """Load the model at ``path``; train and save it when missing or stale."""
+        fingerprint = data_fingerprint(data_dir)
+        if path.exists():
+            payload = pickle.loads(path.read_bytes())  # noqa: S301 - our own model file
+            if payload.get("format") == FORMAT and payload.get("fingerprint") == fingerprint:
+                return cls(payload["model"], threshold, fingerprint)
+        nlu = cls.train(load_examples(data_dir), threshold, fingerprint)
+        nlu.save(path)
+        return nlu
+
+    def predict(self, text: str) -> Parse:
+        """Classify one message (synchronously)."""
+        probabilities = self._model.predict_proba([features_text(text)])[0]
+        ranked = sorted(zip(self._classes, probabilities, strict=True), key=lambda p: -p[1])
+        ranking = tuple((str(name), float(p)) for name, p in ranked[:5])
+        best, confidence = ranking[0]
+        intent = best if confidence >= self.threshold else None
+        return Parse(intent, confidence, ranking, extract(text))
+
+    async def parse(self, text: str, language: str) -> Parse:
+        """Classify one message; the language is not needed by this model."""
+        return self.predict(text)

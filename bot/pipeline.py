@@ -1,0 +1,121 @@
+"""The path of one message, in one function: :meth:`Pipeline.handle`.
+
+agent relay (when a human owns the conversation) → language → NLU → policy guard →
+dialogue → save → render. Every channel calls it with an :class:`Incoming` and sends
+the :class:`Outgoing` replies it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.core import Incoming, Outgoing
+from bot.dialogue import DialogueState, Step, respond
+from bot.errors import EmptyMessage, MessageTooLong, NluUnavailable
+from bot.i18n import Localizer
+from bot.langid import LanguageDetector
+from bot.language import LanguageChoice, choose_language
+from bot.nlu import NluBackend, Parse
+from bot.storage.store import Store, Turn
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Return the message without control characters and outer white space.
+
+    Raises:
+        EmptyMessage: Nothing is left.
+        MessageTooLong: More than ``limit`` characters are left.
+    """
+    cleaned = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text)).strip()
+    if not cleaned:
+        raise EmptyMessage("empty message")
+    if len(cleaned) > limit:
+        raise MessageTooLong(limit)
+    return cleaned
+
+
+class Pipeline:
+    """Handles customer messages from every channel the same way."""
+
+    def __init__(
+        self,
+        store: Store,
+        detector: LanguageDetector,
+        nlu: NluBackend,
+        fallback_nlu: NluBackend,
+        localizer: Localizer,
+        max_length: int = 4000,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._detector = detector
+        self._nlu = nlu
+        self._fallback_nlu = fallback_nlu
+        self._localizer = localizer
+        self.max_length = max_length
+        self._clock = clock
+
+    async def handle(self, incoming: Incoming) -> list[Outgoing]:
+        """Answer one customer message; a retried message gets its stored answer.
+
+        Raises:
+            EmptyMessage: The text is empty.
+            MessageTooLong: The text is over the limit.
+            ConversationNotFound: The conversation does not exist.
+        """
+        text = clean_text(incoming.text, self.max_length)
+        async with self._store.turn(incoming.conversation_id) as turn:
+            replayed = await turn.replay(incoming.client_message_id)
+            if replayed is not None:
+                return replayed
+            choice = self._language(turn, text, incoming)
+            parse = await self._understand(text, choice.language)
+            state = DialogueState.from_dict(turn.state)
+            steps, state = respond(parse, choice, state, self._localizer.language_names())
+            if state.restricted:
+                log.warning("conversation %s restricted after abuse", incoming.conversation_id)
+            zone = incoming.timezone or turn.conversation.timezone
+            replies = [self._render(step, choice.language, zone) for step in steps]
+            await turn.record(
+                incoming,
+                language=choice.language,
+                intent=parse.intent,
+                replies=replies,
+                state=state.to_dict(),
+            )
+        return replies
+
+    def _language(self, turn: Turn, text: str, incoming: Incoming) -> LanguageChoice:
+        conversation = turn.conversation
+        detection = self._detector.detect(text)
+        hint = incoming.language_hint or conversation.language_hint
+        return choose_language(detection, text, conversation.language, hint)
+
+    async def _understand(self, text: str, language: str) -> Parse:
+        try:
+            return await self._nlu.parse(text, language)
+        except NluUnavailable as error:
+            log.warning("NLU backend unavailable (%s); using the embedded NLU", error)
+            return await self._fallback_nlu.parse(text, language)
+
+    def _render(self, step: Step, language: str, zone: str | None) -> Outgoing:
+        reply_language = "en" if step.intent == "unsupported_language" else language
+        text = self._localizer.render(reply_language, step.reply)
+        if step.local_hours and zone:
+            local = self._localizer.service_hours_local(reply_language, zone, self._clock())
+            if local is not None:
+                text = f"{text}\n{self._localizer.render(reply_language, local)}"
+        return Outgoing(
+            text=text,
+            language=reply_language,
+            intent=step.intent,
+            action=step.action,
+            suggestions=tuple(self._localizer.gettext(reply_language, s) for s in step.suggestions),
+        )

@@ -1,0 +1,221 @@
+"""The store: conversations and their messages, read and written in turns.
+
+A *turn* is one customer message handled start to end inside one transaction: the
+conversation row is locked (``FOR UPDATE`` on PostgreSQL; SQLite takes its write lock
+at ``BEGIN IMMEDIATE``), a retried ``client_message_id`` finds the replies already
+stored, and the incoming message, its replies and the new dialogue state are saved
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.core import Action, Channel, Incoming, Outgoing
+from bot.errors import ConversationNotFound, InvalidToken
+from bot.storage.models import Conversation, Message
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationInfo:
+    """What callers outside a turn may know of a conversation."""
+
+    id: str
+    channel: str
+    language: str | None
+    language_hint: str | None
+    timezone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message of a transcript."""
+
+    direction: str
+    sender: str
+    text: str
+    language: str | None
+    intent: str | None
+    action: str | None
+
+
+def _info(row: Conversation) -> ConversationInfo:
+    return ConversationInfo(row.id, row.channel, row.language, row.language_hint, row.timezone)
+
+
+def _outgoing(row: Message) -> Outgoing:
+    payload = row.payload or {}
+    suggestions = payload.get("suggestions", [])
+    return Outgoing(
+        text=row.text,
+        language=row.language or "en",
+        intent=row.intent,
+        action=Action(row.action or Action.ANSWER),
+        suggestions=tuple(str(s) for s in suggestions) if isinstance(suggestions, list) else (),
+    )
+
+
+class Turn:
+    """One message's transaction; see the module docstring."""
+
+    def __init__(self, session: AsyncSession, conversation: Conversation) -> None:
+        self._session = session
+        self.conversation = conversation
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The dialogue state as stored (a copy: write it back with :meth:`record`)."""
+        return dict(self.conversation.state or {})
+
+    async def replay(self, client_message_id: str | None) -> list[Outgoing] | None:
+        """Return the replies already stored for a retried message, else ``None``."""
+        if client_message_id is None:
+            return None
+        incoming_id = await self._session.scalar(
+            select(Message.id).where(
+                Message.conversation_id == self.conversation.id,
+                Message.client_message_id == client_message_id,
+            )
+        )
+        if incoming_id is None:
+            return None
+        rows = await self._session.scalars(
+            select(Message).where(Message.reply_to == incoming_id).order_by(Message.id)
+        )
+        return [_outgoing(row) for row in rows]
+
+    async def record(
+        self,
+        incoming: Incoming,
+        *,
+        language: str,
+        intent: str | None,
+        replies: list[Outgoing],
+        state: dict[str, Any],
+    ) -> None:
+        """Stage the incoming message, its replies and the new state for commit."""
+        conversation = self.conversation
+        conversation.language = language
+        conversation.state = state
+        if incoming.language_hint:
+            conversation.language_hint = incoming.language_hint
+        if incoming.timezone:
+            conversation.timezone = incoming.timezone
+        received = Message(
+            conversation_id=conversation.id,
+            direction="in",
+            sender="customer",
+            text=incoming.text,
+            language=language,
+            intent=intent,
+            action=replies[0].action.value if replies else None,
+            client_message_id=incoming.client_message_id,
+        )
+        self._session.add(received)
+        await self._session.flush()
+        for reply in replies:
+            self._session.add(
+                Message(
+                    conversation_id=conversation.id,
+                    direction="out",
+                    sender="agent" if reply.action is Action.AGENT else "bot",
+                    text=reply.text,
+                    language=reply.language,
+                    intent=reply.intent,
+                    action=reply.action.value,
+                    reply_to=received.id,
+                    payload={"suggestions": list(reply.suggestions)} if reply.suggestions else None,
+                )
+            )
+
+
+class Store:
+    """Conversations and messages in the database behind ``engine``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def create_conversation(
+        self,
+        channel: Channel,
+        *,
+        language_hint: str | None = None,
+        timezone: str | None = None,
+        channel_chat_id: str | None = None,
+    ) -> tuple[ConversationInfo, str]:
+        """Start a conversation; return it and its bearer token (stored only hashed)."""
+        token = secrets.token_urlsafe(32)
+        row = Conversation(
+            id=str(uuid.uuid4()),
+            channel=channel.value,
+            channel_chat_id=channel_chat_id,
+            token_hash=_hash_token(token),
+            language_hint=language_hint,
+            timezone=timezone,
+            state={},
+        )
+        async with self._sessions.begin() as session:
+            session.add(row)
+        return _info(row), token
+
+    async def authenticate(self, conversation_id: str, token: str | None) -> ConversationInfo:
+        """Return the conversation if ``token`` is its bearer token.
+
+        Raises:
+            ConversationNotFound: No conversation has that id.
+            InvalidToken: The token is missing or wrong.
+        """
+        async with self._sessions() as session:
+            row = await session.get(Conversation, conversation_id)
+        if row is None:
+            raise ConversationNotFound(conversation_id)
+        expected = row.token_hash or ""
+        if not token or not hmac.compare_digest(_hash_token(token), expected):
+            raise InvalidToken(conversation_id)
+        return _info(row)
+
+    @asynccontextmanager
+    async def turn(self, conversation_id: str) -> AsyncIterator[Turn]:
+        """Lock a conversation for one message; commit on success, roll back on error.
+
+        Raises:
+            ConversationNotFound: No conversation has that id.
+        """
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+            )
+            if row is None:
+                raise ConversationNotFound(conversation_id)
+            yield Turn(session, row)
+
+    async def transcript(self, conversation_id: str, limit: int = 200) -> list[StoredMessage]:
+        """Return the last ``limit`` messages of a conversation, oldest first."""
+        async with self._sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id)
+                    .order_by(Message.id.desc())
+                    .limit(limit)
+                )
+            )
+        return [
+            StoredMessage(r.direction, r.sender, r.text, r.language, r.intent, r.action)
+            for r in reversed(rows)
+        ]

@@ -1,0 +1,155 @@
+"""The web chat HTTP API under ``/api/v1`` (OpenAPI at ``/docs``).
+
+Errors are JSON, ``{"error": {"code", "message"}}``, with a 4xx status for anything the
+client sent wrong and 503 when the database is unreachable; never a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Body, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot import texts
+from bot.app import Components
+from bot.core import Channel, Incoming, Reply
+from bot.errors import ConversationNotFound, EmptyMessage, InvalidToken, MessageTooLong
+from bot.language import normalize_tag
+from bot.storage.store import ConversationInfo
+from bot.web.schemas import (
+    ConversationCreated,
+    ErrorOut,
+    MessageIn,
+    NewConversation,
+    Replies,
+    ReplyOut,
+    Transcript,
+    TranscriptMessage,
+)
+
+log = logging.getLogger(__name__)
+ERRORS = {
+    401: {"model": ErrorOut, "description": "Missing or wrong bearer token."},
+    404: {"model": ErrorOut, "description": "No such conversation."},
+    422: {"model": ErrorOut, "description": "The request is malformed or the text empty."},
+    413: {"model": ErrorOut, "description": "The message is too long."},
+    503: {"model": ErrorOut, "description": "The database is unreachable; retry later."},
+}
+
+
+class ApiError(Exception):
+    """An error answer: status, code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def router(bot: Components) -> APIRouter:
+    """Build the ``/api/v1`` routes around the built bot."""
+    api = APIRouter(prefix="/api/v1", tags=["web chat"])
+
+    @api.post("/conversations", status_code=201, response_model=ConversationCreated,
+              responses={k: v for k, v in ERRORS.items() if k in (422, 503)})
+    async def create_conversation(
+        body: Annotated[NewConversation | None, Body()] = None,
+    ) -> ConversationCreated:
+        """Start a conversation; keep the token to post its messages."""
+        body = body or NewConversation()
+        info, token = await bot.store.create_conversation(
+            Channel.WEB, language_hint=body.locale, timezone=body.timezone
+        )
+        return ConversationCreated(id=info.id, token=token)
+
+    @api.post("/conversations/{conversation_id}/messages", response_model=Replies,
+              responses=ERRORS)
+    async def post_message(
+        conversation_id: str,
+        message: MessageIn,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Replies:
+        """Send a customer message and get the bot's replies."""
+        info = await _authenticate(bot, conversation_id, authorization)
+        language = info.language or normalize_tag(info.language_hint) or "en"
+        incoming = Incoming(conversation_id, message.text, message.client_message_id)
+        try:
+            outgoing = await bot.pipeline.handle(incoming)
+        except EmptyMessage:
+            text = bot.localizer.render(language, Reply(texts.ERROR_EMPTY))
+            raise ApiError(422, "empty_message", text) from None
+        except MessageTooLong as error:
+            reply = Reply(texts.ERROR_TOO_LONG, {"limit": error.limit})
+            raise ApiError(413, "message_too_long", bot.localizer.render(language, reply)) from None
+        return Replies(replies=[ReplyOut(
+            text=o.text, language=o.language, intent=o.intent, action=o.action,
+            suggestions=list(o.suggestions)) for o in outgoing])
+
+    @api.get("/conversations/{conversation_id}/messages", response_model=Transcript,
+             responses=ERRORS)
+    async def get_messages(
+        conversation_id: str, authorization: Annotated[str | None, Header()] = None
+    ) -> Transcript:
+        """Return the conversation so far (to restore the chat after a page reload)."""
+        await _authenticate(bot, conversation_id, authorization)
+        rows = await bot.store.transcript(conversation_id)
+        return Transcript(messages=[TranscriptMessage(
+            direction=r.direction, sender=r.sender, text=r.text, language=r.language,
+            intent=r.intent, action=r.action) for r in rows])
+
+    return api
+
+
+async def _authenticate(
+    bot: Components, conversation_id: str, authorization: str | None
+) -> ConversationInfo:
+    try:
+        return await bot.store.authenticate(conversation_id, _bearer(authorization))
+    except ConversationNotFound:
+        raise ApiError(404, "conversation_not_found", "No conversation has this id.") from None
+    except InvalidToken:
+        raise ApiError(401, "invalid_token", "Missing or wrong bearer token.") from None
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error as JSON: 4xx for the client's mistakes, 503 when the DB is down."""
+
+    async def api_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ApiError)
+        return _error(error.status, error.code, error.message)
+
+    async def invalid_request(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _error(422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
+
+    async def http_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        return _error(error.status_code, "http_error", str(error.detail))
+
+    async def database_down(_: Request, error: Exception) -> JSONResponse:
+        log.error("database error: %s", error.__class__.__name__, exc_info=error)
+        return _error(503, "unavailable", "The service is temporarily unavailable. Retry later.")
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(OperationalError, database_down)
+    app.add_exception_handler(DBAPIError, database_down)

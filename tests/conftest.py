@@ -1,0 +1,130 @@
+"""Shared fixtures: a database of each kind, settings, and the built bot.
+
+Storage tests run on SQLite (a temporary file) and on the PostgreSQL server of the test
+machine (``TEST_POSTGRES_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``),
+each test in a schema of its own that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.app import Components, build, build_nlu
+from bot.config import Settings
+from bot.i18n import Localizer
+from bot.langid import LanguageDetector
+from bot.nlu import NluBackend
+from bot.nlu.embedded import EmbeddedNlu
+from bot.storage.db import upgrade
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One trained model file shared by the whole run (trained on first use)."""
+    return tmp_path_factory.mktemp("nlu") / "model.pkl"
+
+
+def _postgres_schema_url(schema: str) -> str:
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search path is a fresh schema, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield _postgres_schema_url(schema)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file in the test's temporary folder."""
+    return f"sqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each storage test runs once on SQLite and once on PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def settings(sqlite_url: str, nlu_model_path: Path) -> Settings:
+    """Settings of a bot on SQLite, with the shared NLU model file."""
+    return replace(Settings.from_env({}), database_url=sqlite_url, nlu_model_path=nlu_model_path)
+
+
+@pytest.fixture(scope="session")
+def parts(nlu_model_path: Path) -> tuple[Localizer, LanguageDetector, tuple[NluBackend, EmbeddedNlu]]:
+    """The read-only parts of a bot, built once for the whole run."""
+    base = replace(Settings.from_env({}), nlu_model_path=nlu_model_path)
+    return Localizer(base.locales_dir), LanguageDetector(), build_nlu(base)
+
+
+async def _built(
+    settings: Settings,
+    parts: tuple[Localizer, LanguageDetector, tuple[NluBackend, EmbeddedNlu]],
+) -> Components:
+    upgrade(settings.database_url)
+    localizer, detector, nlu = parts
+    return build(settings, localizer=localizer, detector=detector, nlu=nlu)
+
+
+@pytest.fixture
+async def bot_on(database_url: str, settings: Settings, parts) -> AsyncIterator[Components]:  # type: ignore[no-untyped-def]
+    """The bot, built on each kind of database, migrated."""
+    built = await _built(replace(settings, database_url=database_url), parts)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def bot(settings: Settings, parts) -> AsyncIterator[Components]:  # type: ignore[no-untyped-def]
+    """The bot on SQLite, migrated."""
+    built = await _built(settings, parts)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+def server(settings: Settings, parts) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The web app served over real HTTP by uvicorn on a free loopback port."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from bot.web.server import create_web_app
+
+    upgrade(settings.database_url)
+    localizer, detector, nlu = parts
+    app = create_web_app(build(settings, localizer=localizer, detector=detector, nlu=nlu))
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    port = running.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=20)

@@ -1,0 +1,139 @@
+"""The web chat API over real HTTP: the contract, tokens, retries and bad input."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+LANGUAGES = {"en", "zh-Hans", "zh-Hant", "ru", "de", "ko"}
+ACTIONS = {"answer", "refuse", "order", "handoff", "clarify", "agent"}
+
+
+@pytest.fixture
+def client(server: str) -> httpx.Client:
+    with httpx.Client(base_url=server, timeout=30) as http:
+        yield http
+
+
+def start(client: httpx.Client, **body: str) -> tuple[str, dict[str, str]]:
+    response = client.post("/api/v1/conversations", json=body or None)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert set(created) == {"id", "token"}
+    return created["id"], {"Authorization": f"Bearer {created['token']}"}
+
+
+def say(client: httpx.Client, conversation: str, auth: dict[str, str], text: str,
+        message_id: str | None = None) -> httpx.Response:
+    return client.post(f"/api/v1/conversations/{conversation}/messages", headers=auth,
+                       json={"text": text, "client_message_id": message_id})
+
+
+def stored(client: httpx.Client, conversation: str, auth: dict[str, str]) -> list[dict[str, str]]:
+    response = client.get(f"/api/v1/conversations/{conversation}/messages", headers=auth)
+    assert response.status_code == 200
+    return list(response.json()["messages"])
+
+
+def test_a_message_gets_replies_with_the_contract_fields(client: httpx.Client) -> None:
+    conversation, auth = start(client)
+    response = say(client, conversation, auth, "Guten Tag, wie erreiche ich den Support per E-Mail?")
+    assert response.status_code == 200, response.text
+    replies = response.json()["replies"]
+    assert replies
+    for reply in replies:
+        assert {"text", "language", "intent", "action"} <= set(reply)
+        assert reply["language"] in LANGUAGES and reply["action"] in ACTIONS
+    assert replies[0]["language"] == "de"
+    assert replies[0]["intent"] == "faq_contact_email"
+    assert "help@xoobay.com" in replies[0]["text"]
+
+
+def test_the_body_of_a_new_conversation_is_optional_and_checked(client: httpx.Client) -> None:
+    assert client.post("/api/v1/conversations").status_code == 201
+    conversation, auth = start(client, locale="zh-TW", timezone="Asia/Taipei")
+    reply = say(client, conversation, auth, "ORD2024001234").json()["replies"][0]
+    assert reply["language"] == "zh-Hant"  # no language in the text: the hint decides
+    bad = client.post("/api/v1/conversations", json={"locale": "x" * 100})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+
+
+def test_a_retried_message_is_answered_once_and_stored_once(client: httpx.Client) -> None:
+    conversation, auth = start(client)
+    first = say(client, conversation, auth, "Hello!", "client-1").json()
+    again = say(client, conversation, auth, "Hello!", "client-1").json()
+    assert first == again
+    assert [m["direction"] for m in stored(client, conversation, auth)].count("in") == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({}, 401, "invalid_token"),
+        ({"Authorization": "Bearer wrong"}, 401, "invalid_token"),
+        ({"Authorization": "Basic abc"}, 401, "invalid_token"),
+    ],
+)
+def test_a_wrong_or_missing_token_is_refused(client: httpx.Client, headers: dict[str, str],
+                                              status: int, code: str) -> None:
+    conversation, auth = start(client)
+    response = say(client, conversation, headers, "hello")
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert stored(client, conversation, auth) == []
+
+
+def test_an_unknown_conversation_is_404(client: httpx.Client) -> None:
+    _, auth = start(client)
+    response = say(client, "00000000-0000-0000-0000-000000000000", auth, "hello")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "conversation_not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{not json", 422, "invalid_request"),
+        (b"[]", 422, "invalid_request"),
+        (b'{"client_message_id": "x"}', 422, "invalid_request"),
+        (b'{"text": 42}', 422, "invalid_request"),
+        (b'{"text": ""}', 422, "empty_message"),
+        (b'{"text": "   \\n\\t "}', 422, "empty_message"),
+        (b'{"text": "\\u0000\\u0007\\u001b"}', 422, "empty_message"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_stores_nothing(client: httpx.Client, body: bytes,
+                                                     status: int, code: str) -> None:
+    conversation, auth = start(client)
+    response = client.post(f"/api/v1/conversations/{conversation}/messages", content=body,
+                           headers={**auth, "Content-Type": "application/json"})
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    assert stored(client, conversation, auth) == []
+
+
+def test_100_kb_of_text_is_refused_in_the_conversation_language(client: httpx.Client) -> None:
+    conversation, auth = start(client)
+    assert say(client, conversation, auth, "Привет").status_code == 200
+    response = say(client, conversation, auth, "я" * 100_000)
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "message_too_long"
+    assert "4" in error["message"] and "сообщение" in error["message"].lower()
+    assert len(stored(client, conversation, auth)) == 2
+
+
+def test_control_characters_inside_text_are_dropped(client: httpx.Client) -> None:
+    conversation, auth = start(client)
+    response = say(client, conversation, auth, "Hello\u0000 there\u202e")
+    assert response.status_code == 200
+    assert stored(client, conversation, auth)[0]["text"] == "Hello  there"
+
+
+def test_openapi_documents_the_contract(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/conversations" in spec["paths"]
+    assert "/api/v1/conversations/{conversation_id}/messages" in spec["paths"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()

@@ -1,0 +1,47 @@
+"""Locale-aware formatting: service hours in the customer's own time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import Localizer
+
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+WINTER = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+SUMMER = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def localizer() -> Localizer:
+    return Localizer(LOCALES)
+
+
+@pytest.mark.parametrize(
+    ("language", "zone", "on", "start", "end"),
+    [
+        ("de", "Europe/Berlin", WINTER, "01:00", "17:00"),  # HK is UTC+8, Berlin UTC+1
+        ("de", "Europe/Berlin", SUMMER, "02:00", "18:00"),  # Berlin on summer time
+        ("en", "America/New_York", WINTER, "7:00\u202fPM", "11:00\u202fAM"),
+        ("ru", "Europe/Moscow", WINTER, "03:00", "19:00"),
+        ("ko", "Asia/Seoul", WINTER, "오전 9:00", "오전 1:00"),
+    ],
+)
+def test_service_hours_in_the_customers_zone(localizer: Localizer, language: str, zone: str,
+                                             on: datetime, start: str, end: str) -> None:
+    reply = localizer.service_hours_local(language, zone, on)
+    assert reply is not None
+    assert reply.params["start"] == start and reply.params["end"] == end
+    text = localizer.render(language, reply)
+    assert start in text and end in text
+
+
+@pytest.mark.parametrize("zone", ["Asia/Hong_Kong", "Asia/Shanghai", "Not/AZone", "", "../etc"])
+def test_no_local_hours_for_hong_kong_time_or_unknown_zones(localizer: Localizer, zone: str) -> None:
+    assert localizer.service_hours_local("en", zone, WINTER) is None
+
+
+def test_an_unknown_language_renders_in_english(localizer: Localizer) -> None:
+    assert localizer.gettext("fr", "Talk to a person") == "Talk to a person"

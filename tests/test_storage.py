@@ -1,0 +1,77 @@
+"""Storage on SQLite and PostgreSQL: migrations, tokens, turns and idempotent retries."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from bot.app import Components
+from bot.core import Action, Channel, Incoming, Outgoing
+from bot.errors import ConversationNotFound, InvalidToken
+from bot.storage.db import downgrade, sync_url, upgrade
+
+
+def test_migrations_go_up_and_down(database_url: str) -> None:
+    upgrade(database_url)
+    engine = create_engine(sync_url(database_url))
+    assert {"conversations", "messages", "customers"} <= set(inspect(engine).get_table_names())
+    downgrade(database_url, "base")
+    assert "conversations" not in inspect(engine).get_table_names()
+    upgrade(database_url)
+    assert "messages" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+async def test_token_is_checked(bot_on: Components) -> None:
+    info, token = await bot_on.store.create_conversation(Channel.WEB, language_hint="de-DE")
+    assert (await bot_on.store.authenticate(info.id, token)).language_hint == "de-DE"
+    with pytest.raises(InvalidToken):
+        await bot_on.store.authenticate(info.id, token + "x")
+    with pytest.raises(InvalidToken):
+        await bot_on.store.authenticate(info.id, None)
+    with pytest.raises(ConversationNotFound):
+        await bot_on.store.authenticate("no-such-id", token)
+
+
+async def test_a_turn_saves_message_replies_and_state_together(bot_on: Components) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    reply = Outgoing("Hallo!", "de", "greet", Action.ANSWER, ("Hilfe",))
+    async with bot_on.store.turn(info.id) as turn:
+        assert await turn.replay("m1") is None
+        await turn.record(Incoming(info.id, "Hallo", "m1"), language="de", intent="greet",
+                          replies=[reply], state={"misses": 0})
+    async with bot_on.store.turn(info.id) as turn:
+        assert await turn.replay("m1") == [reply]
+        assert turn.state == {"misses": 0}
+        assert turn.conversation.language == "de"
+    transcript = await bot_on.store.transcript(info.id)
+    assert [(m.direction, m.sender, m.text) for m in transcript] == [
+        ("in", "customer", "Hallo"), ("out", "bot", "Hallo!")]
+
+
+async def test_a_failed_turn_stores_nothing(bot_on: Components) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    with pytest.raises(RuntimeError):
+        async with bot_on.store.turn(info.id) as turn:
+            await turn.record(Incoming(info.id, "hi", "m1"), language="en", intent=None,
+                              replies=[], state={"misses": 1})
+            raise RuntimeError("the pipeline failed after recording")
+    assert await bot_on.store.transcript(info.id) == []
+
+
+async def test_turn_on_unknown_conversation(bot_on: Components) -> None:
+    with pytest.raises(ConversationNotFound):
+        async with bot_on.store.turn("missing"):
+            pass
+
+
+async def test_concurrent_retries_are_answered_once_and_stored_once(bot_on: Components) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    message = Incoming(info.id, "hello", client_message_id="retry-1")
+    answers = await asyncio.gather(*(bot_on.pipeline.handle(message) for _ in range(5)))
+    assert all(answer == answers[0] for answer in answers)
+    transcript = await bot_on.store.transcript(info.id)
+    assert [m.direction for m in transcript].count("in") == 1
+    assert len(transcript) == 1 + len(answers[0])
