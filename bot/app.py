@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -12,6 +13,7 @@ from bot.i18n import Localizer
 from bot.langid import LanguageDetector
 from bot.nlu import NluBackend
 from bot.nlu.embedded import EmbeddedNlu
+from bot.nlu.rasa import RasaNlu
 from bot.pipeline import Pipeline
 from bot.storage.db import create_engine
 from bot.storage.store import Store
@@ -32,7 +34,9 @@ class Components:
     pipeline: Pipeline
 
     async def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections and the NLU's HTTP client."""
+        if isinstance(self.nlu, RasaNlu):
+            await self.nlu.aclose()
         await self.engine.dispose()
 
 
@@ -41,6 +45,10 @@ def build_nlu(settings: Settings) -> tuple[NluBackend, EmbeddedNlu]:
     embedded = EmbeddedNlu.load_or_train(
         settings.nlu_model_path, settings.nlu_data_dir, settings.nlu_threshold
     )
+    if settings.nlu_backend == "rasa":
+        client = httpx.AsyncClient(base_url=settings.rasa_url, timeout=settings.rasa_timeout)
+        log.info("NLU: Rasa server at %s (embedded NLU as fallback)", settings.rasa_url)
+        return RasaNlu(client, settings.nlu_threshold), embedded
     return embedded, embedded
 
 

@@ -67,8 +67,10 @@ def _train(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _not_yet(name: str, issue: int) -> int:
-    print(f"'{name}' is not available in this version yet (tracked in issue {issue}).",
-          file=sys.stderr)
+    print(
+        f"'{name}' is not available in this version yet (tracked in issue {issue}).",
+        file=sys.stderr,
+    )
     return 2
 
 
@@ -98,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     handlers = {"serve": _serve, "chat": _chat, "detect": _detect, "db": _db, "train": _train}
     if args.command == "evaluate":
         return _not_yet("evaluate", 3)

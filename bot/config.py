@@ -50,6 +50,7 @@ class Settings:
     log_level: str = "INFO"
     nlu_backend: str = "embedded"
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout: float = 2.0
     nlu_model_path: Path = ROOT / "data" / "nlu-model.pkl"
     nlu_data_dir: Path = ROOT / "nlu_data"
     nlu_threshold: float = 0.35
@@ -67,7 +68,7 @@ class Settings:
             env = {k: v for k, v in dotenv_values(".env").items() if v is not None} | dict(
                 os.environ
             )
-        backend = env.get("NLU_BACKEND", cls.nlu_backend).lower()
+        backend = (env.get("NLU_BACKEND") or "embedded").lower()
         if backend not in ("embedded", "rasa"):
             raise ConfigError(f"NLU_BACKEND must be 'embedded' or 'rasa', not {backend!r}")
         defaults = cls()
@@ -78,6 +79,7 @@ class Settings:
             log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),
             nlu_backend=backend,
             rasa_url=env.get("RASA_URL") or defaults.rasa_url,
+            rasa_timeout=_float(env, "RASA_TIMEOUT", defaults.rasa_timeout),
             nlu_model_path=Path(env.get("NLU_MODEL_PATH") or defaults.nlu_model_path),
             nlu_data_dir=Path(env.get("NLU_DATA_DIR") or defaults.nlu_data_dir),
             nlu_threshold=_float(env, "NLU_THRESHOLD", defaults.nlu_threshold),

@@ -45,6 +45,8 @@ class Incoming:
             browser's language): a prior, never a verdict.
         timezone: The customer's IANA time zone when the channel knows it.
         is_group: True in a group chat, where no order details may be shown.
+        chosen_language: A language the customer picked explicitly (a button, a
+            command); it switches the conversation like "English please" does.
     """
 
     conversation_id: str
@@ -53,6 +55,7 @@ class Incoming:
     language_hint: str | None = None
     timezone: str | None = None
     is_group: bool = False
+    chosen_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from bot.dialogue import DialogueState, Step, respond
 from bot.errors import EmptyMessage, MessageTooLong, NluUnavailable
 from bot.i18n import Localizer
 from bot.langid import LanguageDetector
-from bot.language import LanguageChoice, choose_language
+from bot.language import LanguageChoice, choose_language, normalize_tag
 from bot.nlu import NluBackend, Parse
 from bot.storage.store import Store, Turn
 
@@ -94,6 +94,9 @@ class Pipeline:
 
     def _language(self, turn: Turn, text: str, incoming: Incoming) -> LanguageChoice:
         conversation = turn.conversation
+        chosen = normalize_tag(incoming.chosen_language)
+        if chosen is not None:
+            return LanguageChoice(chosen, chosen != conversation.language, True, None)
         detection = self._detector.detect(text)
         hint = incoming.language_hint or conversation.language_hint
         return choose_language(detection, text, conversation.language, hint)

@@ -8,7 +8,7 @@ for ``pybabel extract``; it translates nothing. Placeholders use ``{name}``.
 from __future__ import annotations
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a message for extraction; return it unchanged."""
     return message
 
@@ -32,8 +32,7 @@ CLARIFY = N_(
     "our support channels and hours, your order status, or ask to talk to a person."
 )
 CLARIFY_OFFER_HUMAN = N_(
-    "Sorry, I still didn't understand. Would you like me to connect you with a support "
-    "agent?"
+    "Sorry, I still didn't understand. Would you like me to connect you with a support agent?"
 )
 ERROR_GENERIC = N_(
     "Sorry, something went wrong on our side. Please try again in a moment, or email "

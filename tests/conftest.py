@@ -71,7 +71,9 @@ def settings(sqlite_url: str, nlu_model_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def parts(nlu_model_path: Path) -> tuple[Localizer, LanguageDetector, tuple[NluBackend, EmbeddedNlu]]:
+def parts(
+    nlu_model_path: Path,
+) -> tuple[Localizer, LanguageDetector, tuple[NluBackend, EmbeddedNlu]]:
     """The read-only parts of a bot, built once for the whole run."""
     base = replace(Settings.from_env({}), nlu_model_path=nlu_model_path)
     return Localizer(base.locales_dir), LanguageDetector(), build_nlu(base)

@@ -23,10 +23,18 @@ def start(client: httpx.Client, **body: str) -> tuple[str, dict[str, str]]:
     return created["id"], {"Authorization": f"Bearer {created['token']}"}
 
 
-def say(client: httpx.Client, conversation: str, auth: dict[str, str], text: str,
-        message_id: str | None = None) -> httpx.Response:
-    return client.post(f"/api/v1/conversations/{conversation}/messages", headers=auth,
-                       json={"text": text, "client_message_id": message_id})
+def say(
+    client: httpx.Client,
+    conversation: str,
+    auth: dict[str, str],
+    text: str,
+    message_id: str | None = None,
+) -> httpx.Response:
+    return client.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        headers=auth,
+        json={"text": text, "client_message_id": message_id},
+    )
 
 
 def stored(client: httpx.Client, conversation: str, auth: dict[str, str]) -> list[dict[str, str]]:
@@ -37,7 +45,9 @@ def stored(client: httpx.Client, conversation: str, auth: dict[str, str]) -> lis
 
 def test_a_message_gets_replies_with_the_contract_fields(client: httpx.Client) -> None:
     conversation, auth = start(client)
-    response = say(client, conversation, auth, "Guten Tag, wie erreiche ich den Support per E-Mail?")
+    response = say(
+        client, conversation, auth, "Guten Tag, wie erreiche ich den Support per E-Mail?"
+    )
     assert response.status_code == 200, response.text
     replies = response.json()["replies"]
     assert replies
@@ -74,8 +84,9 @@ def test_a_retried_message_is_answered_once_and_stored_once(client: httpx.Client
         ({"Authorization": "Basic abc"}, 401, "invalid_token"),
     ],
 )
-def test_a_wrong_or_missing_token_is_refused(client: httpx.Client, headers: dict[str, str],
-                                              status: int, code: str) -> None:
+def test_a_wrong_or_missing_token_is_refused(
+    client: httpx.Client, headers: dict[str, str], status: int, code: str
+) -> None:
     conversation, auth = start(client)
     response = say(client, conversation, headers, "hello")
     assert response.status_code == status
@@ -102,11 +113,15 @@ def test_an_unknown_conversation_is_404(client: httpx.Client) -> None:
         (b'{"text": "\\u0000\\u0007\\u001b"}', 422, "empty_message"),
     ],
 )
-def test_bad_input_is_a_clear_4xx_and_stores_nothing(client: httpx.Client, body: bytes,
-                                                     status: int, code: str) -> None:
+def test_bad_input_is_a_clear_4xx_and_stores_nothing(
+    client: httpx.Client, body: bytes, status: int, code: str
+) -> None:
     conversation, auth = start(client)
-    response = client.post(f"/api/v1/conversations/{conversation}/messages", content=body,
-                           headers={**auth, "Content-Type": "application/json"})
+    response = client.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        content=body,
+        headers={**auth, "Content-Type": "application/json"},
+    )
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert error["code"] == code and error["message"]
@@ -137,3 +152,31 @@ def test_openapi_documents_the_contract(client: httpx.Client) -> None:
     assert "/api/v1/conversations/{conversation_id}/messages" in spec["paths"]
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_the_browser_language_is_the_hint(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/v1/conversations", headers={"Accept-Language": "fr-FR;q=1, ru-RU;q=0.8, en;q=0.5"}
+    )
+    created = response.json()
+    auth = {"Authorization": f"Bearer {created['token']}"}
+    reply = say(client, created["id"], auth, "ORD2024001234").json()["replies"][0]
+    assert reply["language"] == "ru"
+
+
+def test_a_language_button_switches_the_conversation(client: httpx.Client) -> None:
+    conversation, auth = start(client)
+    assert say(client, conversation, auth, "Hello").json()["replies"][0]["language"] == "en"
+    picked = client.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        headers=auth,
+        json={"text": "한국어", "language": "ko"},
+    ).json()["replies"][0]
+    assert picked["language"] == "ko" and picked["intent"] == "switch_language"
+    assert say(client, conversation, auth, "ok").json()["replies"][0]["language"] == "ko"
+    bad = client.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        headers=auth,
+        json={"text": "hi", "language": "fr"},
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "unsupported_language"

@@ -17,7 +17,9 @@ LOCALES = ROOT / "locales"
 
 def code_messages() -> set[str]:
     found = extract_from_dir(
-        str(ROOT / "bot"), method_map=[("**.py", "python")], keywords={"N_": None},
+        str(ROOT / "bot"),
+        method_map=[("**.py", "python")],
+        keywords={"N_": None},
     )
     return {str(message) for _, _, message, _, _ in found}
 

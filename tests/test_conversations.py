@@ -44,10 +44,12 @@ DIALOGUES: dict[str, list[Line]] = {
 }
 
 
-async def chat(bot: Components, lines: list[str], hint: str | None = None,
-               timezone: str | None = None) -> list[list[Outgoing]]:
-    info, _ = await bot.store.create_conversation(Channel.WEB, language_hint=hint,
-                                                  timezone=timezone)
+async def chat(
+    bot: Components, lines: list[str], hint: str | None = None, timezone: str | None = None
+) -> list[list[Outgoing]]:
+    info, _ = await bot.store.create_conversation(
+        Channel.WEB, language_hint=hint, timezone=timezone
+    )
     return [await bot.pipeline.handle(Incoming(info.id, line)) for line in lines]
 
 
@@ -58,7 +60,10 @@ async def test_dialogue(bot: Components, language: str) -> None:
     for (said, intent, action, reply_language), replies in zip(script, answers, strict=True):
         first = replies[0]
         assert (first.intent, first.action.value, first.language) == (
-            intent, action, reply_language), said
+            intent,
+            action,
+            reply_language,
+        ), said
         assert first.text
 
 
@@ -97,7 +102,9 @@ async def test_simplified_and_traditional_are_told_apart(bot: Components) -> Non
 async def test_unsupported_language_gets_english_with_the_languages_by_their_names(
     bot: Components,
 ) -> None:
-    answers = await chat(bot, ["Bonjour, je voudrais savoir où se trouve ma commande s'il vous plaît"])
+    answers = await chat(
+        bot, ["Bonjour, je voudrais savoir où se trouve ma commande s'il vous plaît"]
+    )
     reply = answers[0][0]
     assert reply.language == "en" and reply.action.value == "clarify"
     for name in ("English", "Deutsch", "русский", "한국어", "中文"):

@@ -40,23 +40,35 @@ async def test_a_turn_saves_message_replies_and_state_together(bot_on: Component
     reply = Outgoing("Hallo!", "de", "greet", Action.ANSWER, ("Hilfe",))
     async with bot_on.store.turn(info.id) as turn:
         assert await turn.replay("m1") is None
-        await turn.record(Incoming(info.id, "Hallo", "m1"), language="de", intent="greet",
-                          replies=[reply], state={"misses": 0})
+        await turn.record(
+            Incoming(info.id, "Hallo", "m1"),
+            language="de",
+            intent="greet",
+            replies=[reply],
+            state={"misses": 0},
+        )
     async with bot_on.store.turn(info.id) as turn:
         assert await turn.replay("m1") == [reply]
         assert turn.state == {"misses": 0}
         assert turn.conversation.language == "de"
     transcript = await bot_on.store.transcript(info.id)
     assert [(m.direction, m.sender, m.text) for m in transcript] == [
-        ("in", "customer", "Hallo"), ("out", "bot", "Hallo!")]
+        ("in", "customer", "Hallo"),
+        ("out", "bot", "Hallo!"),
+    ]
 
 
 async def test_a_failed_turn_stores_nothing(bot_on: Components) -> None:
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
     with pytest.raises(RuntimeError):
         async with bot_on.store.turn(info.id) as turn:
-            await turn.record(Incoming(info.id, "hi", "m1"), language="en", intent=None,
-                              replies=[], state={"misses": 1})
+            await turn.record(
+                Incoming(info.id, "hi", "m1"),
+                language="en",
+                intent=None,
+                replies=[],
+                state={"misses": 1},
+            )
             raise RuntimeError("the pipeline failed after recording")
     assert await bot_on.store.transcript(info.id) == []
 

@@ -88,7 +88,7 @@ class EmbeddedNlu:
         """Load the model at ``path``; train and save it when missing or stale."""
         fingerprint = data_fingerprint(data_dir)
         if path.exists():
-            payload = pickle.loads(path.read_bytes())  # noqa: S301 - our own model file
+            payload = pickle.loads(path.read_bytes())
             if payload.get("format") == FORMAT and payload.get("fingerprint") == fingerprint:
                 return cls(payload["model"], threshold, fingerprint)
         nlu = cls.train(load_examples(data_dir), threshold, fingerprint)

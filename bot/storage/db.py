@@ -25,13 +25,17 @@ def async_url(url: str) -> URL:
         return parsed.set(drivername="sqlite+aiosqlite")
     if parsed.get_backend_name() == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
-    raise ValueError(f"unsupported database: {parsed.get_backend_name()} (use sqlite or postgresql)")
+    raise ValueError(
+        f"unsupported database: {parsed.get_backend_name()} (use sqlite or postgresql)"
+    )
 
 
 def sync_url(url: str) -> URL:
     """Return ``url`` with the sync driver Alembic uses."""
     parsed = async_url(url)
-    return parsed.set(drivername="sqlite" if parsed.get_backend_name() == "sqlite" else parsed.drivername)
+    return parsed.set(
+        drivername="sqlite" if parsed.get_backend_name() == "sqlite" else parsed.drivername
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -68,7 +72,8 @@ def alembic_config(url: str) -> Config:
     """Build Alembic's configuration for ``url`` (no ini file needed)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", sync_url(url).render_as_string(hide_password=False))
+    rendered = sync_url(url).render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
     return config
 
 

@@ -7,7 +7,7 @@ client sent wrong and 503 when the database is unreachable; never a bare 500.
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,7 +33,7 @@ from bot.web.schemas import (
 )
 
 log = logging.getLogger(__name__)
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token."},
     404: {"model": ErrorOut, "description": "No such conversation."},
     422: {"model": ErrorOut, "description": "The request is malformed or the text empty."},
@@ -57,24 +57,41 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _first_language(accept_language: str | None) -> str | None:
+    """Return the first supported language of an ``Accept-Language`` header."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip()
+        if tag and normalize_tag(tag):
+            return tag[:35]
+    return None
+
+
 def router(bot: Components) -> APIRouter:
     """Build the ``/api/v1`` routes around the built bot."""
     api = APIRouter(prefix="/api/v1", tags=["web chat"])
 
-    @api.post("/conversations", status_code=201, response_model=ConversationCreated,
-              responses={k: v for k, v in ERRORS.items() if k in (422, 503)})
+    @api.post(
+        "/conversations",
+        status_code=201,
+        response_model=ConversationCreated,
+        responses={k: v for k, v in ERRORS.items() if k in (422, 503)},
+    )
     async def create_conversation(
         body: Annotated[NewConversation | None, Body()] = None,
+        accept_language: Annotated[str | None, Header(max_length=500)] = None,
     ) -> ConversationCreated:
-        """Start a conversation; keep the token to post its messages."""
+        """Start a conversation; keep the token to post its messages.
+
+        Without a ``locale`` in the body, the browser's ``Accept-Language`` is the hint.
+        """
         body = body or NewConversation()
+        hint = body.locale or _first_language(accept_language)
         info, token = await bot.store.create_conversation(
-            Channel.WEB, language_hint=body.locale, timezone=body.timezone
+            Channel.WEB, language_hint=hint, timezone=body.timezone
         )
         return ConversationCreated(id=info.id, token=token)
 
-    @api.post("/conversations/{conversation_id}/messages", response_model=Replies,
-              responses=ERRORS)
+    @api.post("/conversations/{conversation_id}/messages", response_model=Replies, responses=ERRORS)
     async def post_message(
         conversation_id: str,
         message: MessageIn,
@@ -83,7 +100,14 @@ def router(bot: Components) -> APIRouter:
         """Send a customer message and get the bot's replies."""
         info = await _authenticate(bot, conversation_id, authorization)
         language = info.language or normalize_tag(info.language_hint) or "en"
-        incoming = Incoming(conversation_id, message.text, message.client_message_id)
+        if message.language is not None and normalize_tag(message.language) is None:
+            raise ApiError(422, "unsupported_language", f"Unsupported language: {message.language}")
+        incoming = Incoming(
+            conversation_id,
+            message.text,
+            message.client_message_id,
+            chosen_language=message.language,
+        )
         try:
             outgoing = await bot.pipeline.handle(incoming)
         except EmptyMessage:
@@ -92,21 +116,41 @@ def router(bot: Components) -> APIRouter:
         except MessageTooLong as error:
             reply = Reply(texts.ERROR_TOO_LONG, {"limit": error.limit})
             raise ApiError(413, "message_too_long", bot.localizer.render(language, reply)) from None
-        return Replies(replies=[ReplyOut(
-            text=o.text, language=o.language, intent=o.intent, action=o.action,
-            suggestions=list(o.suggestions)) for o in outgoing])
+        return Replies(
+            replies=[
+                ReplyOut(
+                    text=o.text,
+                    language=o.language,
+                    intent=o.intent,
+                    action=o.action,
+                    suggestions=list(o.suggestions),
+                )
+                for o in outgoing
+            ]
+        )
 
-    @api.get("/conversations/{conversation_id}/messages", response_model=Transcript,
-             responses=ERRORS)
+    @api.get(
+        "/conversations/{conversation_id}/messages", response_model=Transcript, responses=ERRORS
+    )
     async def get_messages(
         conversation_id: str, authorization: Annotated[str | None, Header()] = None
     ) -> Transcript:
         """Return the conversation so far (to restore the chat after a page reload)."""
         await _authenticate(bot, conversation_id, authorization)
         rows = await bot.store.transcript(conversation_id)
-        return Transcript(messages=[TranscriptMessage(
-            direction=r.direction, sender=r.sender, text=r.text, language=r.language,
-            intent=r.intent, action=r.action) for r in rows])
+        return Transcript(
+            messages=[
+                TranscriptMessage(
+                    direction=r.direction,
+                    sender=r.sender,
+                    text=r.text,
+                    language=r.language,
+                    intent=r.intent,
+                    action=r.action,
+                )
+                for r in rows
+            ]
+        )
 
     return api
 

@@ -35,6 +35,12 @@ class MessageIn(BaseModel):
         description="The client's id for this message: a retry with the same id is "
         "answered once and stored once.",
     )
+    language: str | None = Field(
+        default=None,
+        max_length=35,
+        description="A language the customer picked (language button): switches the "
+        "conversation to it (en, zh-Hans, zh-Hant, ru, de, ko).",
+    )
 
 
 class ReplyOut(BaseModel):

@@ -1,0 +1,273 @@
+"""Language identification of one customer message.
+
+Evidence is taken cheapest first:
+
+1. Noise that carries no language (URLs, e-mail addresses, order numbers, product codes,
+   digits, punctuation, emoji) is removed, and the remaining letters are counted per Unicode
+   script. The dominant script decides: Hangul → ``ko``, Han → Chinese (Simplified or
+   Traditional by the characters used), kana → unsupported ``ja``, Cyrillic → ``ru``
+   (or an unsupported Cyrillic language with letters Russian never uses), other scripts →
+   unsupported.
+2. Latin text is English or German by a naive-Bayes sum of two log-likelihood ratios:
+   lingua's (restricted to English and German) and a word-unigram one from the ``wordfreq``
+   frequency lists. Neither is fitted to any benchmark.
+3. Only longer Latin text that English and German words do not explain well (or that has
+   letters neither language uses) is shown to a broader lingua model, which may call it an
+   unsupported language.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import wordfreq
+from hanzidentifier import helpers as hanzi
+from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+log = logging.getLogger(__name__)
+
+SUPPORTED: tuple[str, ...] = ("en", "zh-Hans", "zh-Hant", "ru", "de", "ko")
+
+#: Only this much of a message is analysed.
+MAX_CHARS = 2000
+#: Latin words given to lingua (its cost grows with the length; wordfreq sees every word).
+LINGUA_MAX_WORDS = 16
+#: Lingua's probabilities are clipped to [_P_MIN, 1 - _P_MIN]: its log odds stay within ±this.
+_P_MIN = 1e-6
+LINGUA_CLAMP = math.log((1.0 - _P_MIN) / _P_MIN)
+#: A missing word's frequency (just below the lists' smallest entry, zipf 1).
+FREQ_FLOOR = 1e-8
+#: A word "explains" text when it is at least this common (zipf 3) in English or German.
+KNOWN_FREQ = 1e-6
+#: Below this share of explained words, longer Latin text may be another language.
+COVERAGE_GATE = 0.7
+#: The broader model's verdict must be at least this confident to call a language unsupported.
+UNSUPPORTED_MIN_CONFIDENCE = 0.6
+#: Latin text needs this many words and letters for a strong or an unsupported verdict.
+MIN_WORDS = 3
+MIN_LETTERS = 12
+STRONG_MIN_CONFIDENCE = 0.95
+#: Han, Hangul and kana carry more per character than a Latin or Cyrillic letter.
+CJK_WEIGHT = 2
+#: Tokens used the same way whatever the writer's language: they say nothing.
+NEUTRAL_WORDS = frozenset({"ok", "okay", "okey", "k", "kk", "lol", "thx", "hmm", "hm", "xd"})
+#: Latin-script languages a customer may write that we do not support (lingua's ISO names).
+UNSUPPORTED_LATIN = (
+    "FR ES IT PT NL TR PL VI ID MS SV DA NB FI CS RO HU TL"
+)
+
+_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_NOISE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+"
+    r"|(?<![a-z0-9.-])(?:[a-z0-9-]+\.)+(?:com|net|org|info|io|de|ru|cn|hk|kr|tw|uk|eu|shop)(?![a-z0-9-])"
+    r"|(?<![a-z])ord[\s#:-]*\d[\d\s-]*"
+    r"|(?<![a-z])[a-z]*\d[a-z0-9-]*",
+    re.IGNORECASE,
+)
+_NOISE_HINT = re.compile(r"[\d@.]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\ud7b0-\ud7ff]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_KANA = re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff]")
+_CYRILLIC = re.compile("[\u0400-\u052f]")
+_LATIN_LETTER = re.compile(f"[{_LATIN}]")
+_WORD = re.compile(f"[{_LATIN}]+(?:'[{_LATIN}]+)*")
+_FOREIGN_LATIN = re.compile("[^a-zäöüß']")
+#: Cyrillic letters that Russian never uses → that language (checked in order).
+_CYRILLIC_OTHERS = (("mk", "ѓќѕ"), ("sr", "ђјљњћџ"), ("kk", "әғқңөұ"), ("be", "ў"))
+_UKRAINIAN, _RUSSIAN_ONLY = frozenset("іїєґ"), frozenset("ыэъё")
+#: Other scripts → the main language written in them (``und`` when none is listed).
+_OTHER_SCRIPTS = (
+    ("ar", re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")),
+    ("he", re.compile("[\u0590-\u05ff]")),
+    ("el", re.compile("[\u0370-\u03ff\u1f00-\u1fff]")),
+    ("th", re.compile("[\u0e00-\u0e7f]")),
+    ("hi", re.compile("[\u0900-\u097f]")),
+    ("bn", re.compile("[\u0980-\u09ff]")),
+    ("ta", re.compile("[\u0b80-\u0bff]")),
+    ("ka", re.compile("[\u10a0-\u10ff]")),
+    ("hy", re.compile("[\u0530-\u058f]")),
+    ("km", re.compile("[\u1780-\u17ff]")),
+    ("lo", re.compile("[\u0e80-\u0eff]")),
+    ("my", re.compile("[\u1000-\u109f]")),
+    ("am", re.compile("[\u1200-\u137f]")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What one message says about its language.
+
+    Attributes:
+        language: A tag of ``SUPPORTED``; None without language signal or when unsupported.
+        unsupported: ISO 639-1 code of a clearly identified unsupported language (``und``
+            for letters of an unlisted script), else None.
+        confidence: 0..1.
+        strong: The evidence is script-based or a confident verdict on enough text.
+        ambiguous_script: Han text written the same in Simplified and Traditional (reported
+            as ``zh-Hans``; a caller may keep a ``zh-Hant`` conversation).
+    """
+
+    language: str | None
+    unsupported: str | None
+    confidence: float
+    strong: bool
+    ambiguous_script: bool = False
+
+
+NO_SIGNAL = Detection(None, None, 0.0, False)
+
+
+def _counts(pattern: re.Pattern[str], text: str) -> int:
+    return len(pattern.findall(text))
+
+
+class LanguageDetector:
+    """Detects the language of a message; build once, share (it is read-only)."""
+
+    def __init__(self) -> None:
+        """Load the lingua models, the word frequencies and the Han character sets."""
+        self._lingua = (
+            LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.GERMAN)
+            .with_preloaded_language_models()
+            .build()
+        )
+        broad = [Language.ENGLISH, Language.GERMAN] + [
+            Language.from_iso_code_639_1(getattr(IsoCode639_1, code))
+            for code in UNSUPPORTED_LATIN.split()
+        ]
+        self._broad = (
+            LanguageDetectorBuilder.from_languages(*broad).with_preloaded_language_models().build()
+        )
+        self._en: dict[str, float] = wordfreq.get_frequency_dict("en", "large")
+        self._de: dict[str, float] = wordfreq.get_frequency_dict("de", "large")
+        simplified, traditional = hanzi.SIMPLIFIED_CHARACTERS, hanzi.TRADITIONAL_CHARACTERS
+        self._simplified_only = re.compile(f"[{''.join(sorted(simplified - traditional))}]")
+        self._traditional_only = re.compile(f"[{''.join(sorted(traditional - simplified))}]")
+
+    def detect(self, text: str) -> Detection:
+        """Detect the language of ``text``; never raises.
+
+        Args:
+            text: The customer's message (only its first ``MAX_CHARS`` characters count).
+
+        Returns:
+            The detection; ``NO_SIGNAL`` for text without language evidence.
+        """
+        try:
+            return self._detect(text)
+        except Exception:  # a detection must never take a conversation down
+            log.exception("language detection failed; treating the text as no signal")
+            return NO_SIGNAL
+
+    def _detect(self, text: str) -> Detection:
+        clean = _clean(text[:MAX_CHARS])
+        letters = _counts(_LETTER, clean)
+        if not letters:
+            return NO_SIGNAL
+        latin = _counts(_LATIN_LETTER, clean)
+        if latin == letters:
+            return self._latin(clean)
+        han = _counts(_HAN, clean)
+        if han == letters:
+            return self._chinese(clean, 1.0)
+        cyrillic = _counts(_CYRILLIC, clean)
+        if cyrillic == letters:
+            return _cyrillic(clean.casefold(), 1.0)
+        hangul, kana = _counts(_HANGUL, clean), _counts(_KANA, clean)
+        cjk = hangul + han + kana
+        other = letters - cjk - cyrillic - latin
+        best = max(CJK_WEIGHT * cjk, cyrillic, latin, other)
+        share = best / (CJK_WEIGHT * cjk + cyrillic + latin + other)
+        if best == latin:
+            return self._latin(clean)
+        if best == CJK_WEIGHT * cjk:
+            if hangul >= han + kana:
+                return Detection("ko", None, share, True)
+            if kana >= 2 or not han:
+                return Detection(None, "ja", share, True)
+            return self._chinese(clean, share)
+        if best == cyrillic:
+            return _cyrillic(clean.casefold(), share)
+        code, pattern = max(_OTHER_SCRIPTS, key=lambda item: _counts(item[1], clean))
+        return Detection(None, code if pattern.search(clean) else "und", share, True)
+
+    def _chinese(self, text: str, share: float) -> Detection:
+        simplified = _counts(self._simplified_only, text)
+        traditional = _counts(self._traditional_only, text)
+        if traditional > simplified:
+            return Detection("zh-Hant", None, share, True)
+        return Detection("zh-Hans", None, share, True, ambiguous_script=simplified == traditional)
+
+    def _latin(self, text: str) -> Detection:
+        words = _WORD.findall(text.casefold())
+        if all(word in NEUTRAL_WORDS for word in words):
+            return NO_SIGNAL
+        score, known = self._word_evidence(words)
+        letters = sum(map(len, words))
+        long_enough = len(words) >= MIN_WORDS and letters >= MIN_LETTERS
+        if long_enough and (known < COVERAGE_GATE * len(words) or _foreign(words)):
+            unsupported = self._unsupported(words)
+            if unsupported is not None:
+                return unsupported
+        if abs(score) <= LINGUA_CLAMP:  # otherwise lingua's clamped log odds cannot flip it
+            score += self._lingua_score(words)
+        confidence = 1.0 / (1.0 + math.exp(-abs(score)))
+        strong = long_enough and confidence >= STRONG_MIN_CONFIDENCE
+        return Detection("de" if score > 0 else "en", None, confidence, strong)
+
+    def _word_evidence(self, words: list[str]) -> tuple[float, int]:
+        """Word-unigram log-likelihood ratio of German over English, and the known words."""
+        en, de = self._en, self._de
+        score, known = 0.0, 0
+        for word in words:
+            english, german = en.get(word, FREQ_FLOOR), de.get(word, FREQ_FLOOR)
+            score += math.log(german / english)
+            known += english >= KNOWN_FREQ or german >= KNOWN_FREQ
+        return score, known
+
+    def _lingua_score(self, words: list[str]) -> float:
+        """Lingua's log odds of German over English, clamped to ±``LINGUA_CLAMP``."""
+        german = self._lingua.compute_language_confidence(
+            " ".join(words[:LINGUA_MAX_WORDS]), Language.GERMAN
+        )
+        german = min(max(float(german), _P_MIN), 1.0 - _P_MIN)
+        return math.log(german / (1.0 - german))
+
+    def _unsupported(self, words: list[str]) -> Detection | None:
+        """The broader model's verdict, when it is a confident one for an unsupported language."""
+        values = self._broad.compute_language_confidence_values(" ".join(words))
+        top = values[0] if values else None
+        if top is None or top.language in (Language.ENGLISH, Language.GERMAN):
+            return None
+        if top.value < UNSUPPORTED_MIN_CONFIDENCE:
+            return None
+        return Detection(None, top.language.iso_code_639_1.name.lower(), float(top.value), True)
+
+
+def _clean(text: str) -> str:
+    """Text without what carries no language: URLs, addresses, order numbers, codes."""
+    if not text.isascii():
+        text = _SURROGATES.sub("", unicodedata.normalize("NFKC", text)).replace("\u2019", "'")
+    return _NOISE.sub(" ", text) if _NOISE_HINT.search(text) else text
+
+
+def _foreign(words: list[str]) -> bool:
+    """Whether a word has a letter that neither English nor German uses."""
+    return any(_FOREIGN_LATIN.search(word) for word in words)
+
+
+def _cyrillic(folded: str, share: float) -> Detection:
+    chars = frozenset(folded)
+    for code, letters in _CYRILLIC_OTHERS:
+        if chars.intersection(letters):
+            return Detection(None, code, share, True)
+    if chars & _UKRAINIAN and not chars & _RUSSIAN_ONLY:
+        return Detection(None, "uk", share, True)
+    return Detection("ru", None, share, True)
