@@ -36,6 +36,7 @@ SUPPORTED: tuple[str, ...] = ("en", "zh-Hans", "zh-Hant", "ru", "de", "ko")
 MAX_CHARS = 2000
 #: Latin words given to lingua (its cost grows with the length; wordfreq sees every word).
 LINGUA_MAX_WORDS = 16
+BROAD_MAX_WORDS = 12
 #: Lingua's probabilities are clipped to [_P_MIN, 1 - _P_MIN]: its log odds stay within ±this.
 _P_MIN = 1e-6
 LINGUA_CLAMP = math.log((1.0 - _P_MIN) / _P_MIN)
@@ -49,16 +50,15 @@ COVERAGE_GATE = 0.7
 UNSUPPORTED_MIN_CONFIDENCE = 0.6
 #: Latin text needs this many words and letters for a strong or an unsupported verdict.
 MIN_WORDS = 3
-MIN_LETTERS = 12
+MIN_LETTERS = 10
 STRONG_MIN_CONFIDENCE = 0.95
 #: Han, Hangul and kana carry more per character than a Latin or Cyrillic letter.
 CJK_WEIGHT = 2
 #: Tokens used the same way whatever the writer's language: they say nothing.
 NEUTRAL_WORDS = frozenset({"ok", "okay", "okey", "k", "kk", "lol", "thx", "hmm", "hm", "xd"})
-#: Latin-script languages a customer may write that we do not support (lingua's ISO names).
-UNSUPPORTED_LATIN = (
-    "FR ES IT PT NL TR PL VI ID MS SV DA NB FI CS RO HU TL"
-)
+#: Latin-script languages a customer may write that we do not support (lingua's ISO names):
+#: the main ones of Europe and South-East Asia (each costs ~20 MB of lingua models).
+UNSUPPORTED_LATIN = "FR ES IT PT NL SV PL TR VI ID MS TL"
 
 _LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
 _NOISE = re.compile(
@@ -182,7 +182,7 @@ class LanguageDetector:
             return _cyrillic(clean.casefold(), 1.0)
         hangul, kana = _counts(_HANGUL, clean), _counts(_KANA, clean)
         cjk = hangul + han + kana
-        other = letters - cjk - cyrillic - latin
+        other = max(0, letters - cjk - cyrillic - latin)
         best = max(CJK_WEIGHT * cjk, cyrillic, latin, other)
         share = best / (CJK_WEIGHT * cjk + cyrillic + latin + other)
         if best == latin:
@@ -242,7 +242,7 @@ class LanguageDetector:
 
     def _unsupported(self, words: list[str]) -> Detection | None:
         """The broader model's verdict, when it is a confident one for an unsupported language."""
-        values = self._broad.compute_language_confidence_values(" ".join(words))
+        values = self._broad.compute_language_confidence_values(" ".join(words[:BROAD_MAX_WORDS]))
         top = values[0] if values else None
         if top is None or top.language in (Language.ENGLISH, Language.GERMAN):
             return None

@@ -59,7 +59,7 @@ _SUFFIX = (
     "|(?:으로|로)(?:\\s?(?:해|말해|답해|대답해|얘기해|이야기해|써|바꿔|변경해)"
     "\\s?(?:주세요|줘요|줘|주십시오|주실래요))?요?|부탁해요|부탁합니다|부탁드립니다|주세요"
 )
-_NAME_GROUPS = "|".join(f"(?P<{_tag.replace('-', '_')}>{_names})" for _tag, _names in _NAMES.items())
+_NAME_GROUPS = "|".join(f"(?P<{tag.replace('-', '_')}>{names})" for tag, names in _NAMES.items())
 _SWITCH = re.compile(
     f"(?:(?:{_PREFIX})\\s?){{0,2}}(?:(?:{_VERB})\\s?)?(?:(?:in|auf|на)\\s)?"
     f"(?:{_NAME_GROUPS})(?:\\s?(?:{_SUFFIX})){{0,2}}"
