@@ -14,8 +14,8 @@ from typing import Any
 from bot import policy_texts as policy
 from bot import texts
 from bot.core import Action, Reply
+from bot.guard import Verdict
 from bot.language import LanguageChoice
-from bot.nlu import Parse
 
 FAQ: Mapping[str, str] = {
     "bot_capabilities": texts.BOT_CAPABILITIES,
@@ -97,12 +97,12 @@ class DialogueState:
 
 
 def respond(
-    parse: Parse, choice: LanguageChoice, state: DialogueState, languages: str
+    verdict: Verdict, choice: LanguageChoice, state: DialogueState, languages: str
 ) -> tuple[list[Step], DialogueState]:
     """Decide the replies to one message and the state after it.
 
     Args:
-        parse: The NLU's reading.
+        verdict: The policy guard's reading: an in-scope intent and refusals.
         choice: The language decision for this message.
         state: The state before the message.
         languages: The supported languages by their own names, for replies that list them.
@@ -116,21 +116,18 @@ def respond(
         return [Step(Reply(texts.LANGUAGE_SWITCHED), Action.ANSWER, SWITCH_INTENT)], replace(
             state, misses=0
         )
-    intent = parse.intent
-    if intent is None:
-        return _not_understood(state)
+    refusals = [Step(Reply(REFUSALS[r]), Action.REFUSE, r) for r in verdict.refusals]
+    intent = verdict.intent
+    if intent is None or (intent not in FAQ and intent not in ("abuse", "faq_languages")):
+        return (refusals, replace(state, misses=0)) if refusals else _not_understood(state)
     state = replace(state, misses=0)
     if intent == "abuse":
         return _abuse(state)
-    if intent in REFUSALS:
-        return [Step(Reply(REFUSALS[intent]), Action.REFUSE, intent)], state
     if intent == "faq_languages":
         reply = Reply(texts.FAQ_LANGUAGES, {"languages": languages})
-        return [Step(reply, Action.ANSWER, intent)], state
-    if intent in FAQ:
-        step = Step(Reply(FAQ[intent]), Action.ANSWER, intent, local_hours=intent in MENTIONS_HOURS)
-        return [step], state
-    return _not_understood(state)
+        return [Step(reply, Action.ANSWER, intent), *refusals], state
+    step = Step(Reply(FAQ[intent]), Action.ANSWER, intent, local_hours=intent in MENTIONS_HOURS)
+    return [step, *refusals], state
 
 
 def _not_understood(state: DialogueState) -> tuple[list[Step], DialogueState]:

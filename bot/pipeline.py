@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bot import guard
 from bot.core import Incoming, Outgoing
 from bot.dialogue import DialogueState, Step, respond
 from bot.errors import EmptyMessage, MessageTooLong, NluUnavailable
@@ -19,6 +20,7 @@ from bot.i18n import Localizer
 from bot.langid import LanguageDetector
 from bot.language import LanguageChoice, choose_language, normalize_tag
 from bot.nlu import NluBackend, Parse
+from bot.nlu.entities import extract
 from bot.storage.store import Store, Turn
 
 log = logging.getLogger(__name__)
@@ -76,9 +78,10 @@ class Pipeline:
             if replayed is not None:
                 return replayed
             choice = self._language(turn, text, incoming)
-            parse = await self._understand(text, choice.language)
+            parse = await self._understand(text, choice.language, incoming.intent)
             state = DialogueState.from_dict(turn.state)
-            steps, state = respond(parse, choice, state, self._localizer.language_names())
+            verdict = guard.check(parse, text)
+            steps, state = respond(verdict, choice, state, self._localizer.language_names())
             if state.restricted:
                 log.warning("conversation %s restricted after abuse", incoming.conversation_id)
             zone = incoming.timezone or turn.conversation.timezone
@@ -101,7 +104,9 @@ class Pipeline:
         hint = incoming.language_hint or conversation.language_hint
         return choose_language(detection, text, conversation.language, hint)
 
-    async def _understand(self, text: str, language: str) -> Parse:
+    async def _understand(self, text: str, language: str, known: str | None) -> Parse:
+        if known is not None:
+            return Parse(known, 1.0, ((known, 1.0),), extract(text))
         try:
             return await self._nlu.parse(text, language)
         except NluUnavailable as error:
