@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError, Settings
 
@@ -66,6 +67,13 @@ def _train(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.nlu.evaluate_command import evaluate
+
+    evaluate(settings, Path(args.out), args.folds)
+    return 0
+
+
 def _not_yet(name: str, issue: int) -> int:
     print(
         f"'{name}' is not available in this version yet (tracked in issue {issue}).",
@@ -87,7 +95,11 @@ def parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head)")
     commands.add_parser("train", help="train the embedded NLU from nlu_data/")
-    commands.add_parser("evaluate", help="evaluate the NLU (held-out split, cross-validation)")
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate the NLU (held-out split, cross-validation, report)"
+    )
+    evaluate.add_argument("--out", default="reports", help="folder for the report files")
+    evaluate.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     commands.add_parser("demo-data", help="load a demo catalogue of customers and orders")
     return top
 
@@ -103,9 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    handlers = {"serve": _serve, "chat": _chat, "detect": _detect, "db": _db, "train": _train}
-    if args.command == "evaluate":
-        return _not_yet("evaluate", 3)
+    handlers = {
+        "serve": _serve,
+        "chat": _chat,
+        "detect": _detect,
+        "db": _db,
+        "train": _train,
+        "evaluate": _evaluate,
+    }
     if args.command == "demo-data":
         return _not_yet("demo-data", 4)
     return handlers[args.command](settings, args)
