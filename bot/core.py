@@ -47,6 +47,8 @@ class Incoming:
         is_group: True in a group chat, where no order details may be shown.
         chosen_language: A language the customer picked explicitly (a button, a
             command); it switches the conversation like "English please" does.
+        intent: An intent the channel already knows (a command such as ``/human``, a
+            quick-reply button); the NLU is skipped.
     """
 
     conversation_id: str
@@ -56,6 +58,7 @@ class Incoming:
     timezone: str | None = None
     is_group: bool = False
     chosen_language: str | None = None
+    intent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,3 +87,12 @@ async def test_concurrent_retries_are_answered_once_and_stored_once(bot_on: Comp
     transcript = await bot_on.store.transcript(info.id)
     assert [m.direction for m in transcript].count("in") == 1
     assert len(transcript) == 1 + len(answers[0])
+
+
+async def test_a_chat_opens_one_conversation_even_when_raced(bot_on: Components) -> None:
+    opened = await asyncio.gather(
+        *(bot_on.store.open_chat(Channel.TELEGRAM, "-100123", language_hint="de") for _ in range(4))
+    )
+    assert len({info.id for info in opened}) == 1
+    assert (await bot_on.store.open_chat(Channel.TELEGRAM, "-100123")).id == opened[0].id
+    assert (await bot_on.store.open_chat(Channel.TELEGRAM, "42")).id != opened[0].id

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core import Action, Channel, Incoming, Outgoing
@@ -172,6 +173,33 @@ class Store:
         async with self._sessions.begin() as session:
             session.add(row)
         return _info(row), token
+
+    async def open_chat(
+        self, channel: Channel, chat_id: str, *, language_hint: str | None = None
+    ) -> ConversationInfo:
+        """Return the conversation of a channel's chat (a Telegram chat), creating it once.
+
+        Two processes opening the same new chat at once end with one conversation: the
+        loser of the insert race reads the winner's row.
+        """
+        query = select(Conversation).where(
+            Conversation.channel == channel.value, Conversation.channel_chat_id == chat_id
+        )
+        async with self._sessions() as session:
+            row = await session.scalar(query)
+        if row is not None:
+            return _info(row)
+        try:
+            info, _ = await self.create_conversation(
+                channel, language_hint=language_hint, channel_chat_id=chat_id
+            )
+            return info
+        except IntegrityError:
+            async with self._sessions() as session:
+                row = await session.scalar(query)
+            if row is None:  # pragma: no cover - the unique row vanished in between
+                raise
+            return _info(row)
 
     async def authenticate(self, conversation_id: str, token: str | None) -> ConversationInfo:
         """Return the conversation if ``token`` is its bearer token.
