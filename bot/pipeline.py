@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot import guard
@@ -73,6 +74,7 @@ class Pipeline:
             ConversationNotFound: The conversation does not exist.
         """
         text = clean_text(incoming.text, self.max_length)
+        incoming = replace(incoming, text=text)
         async with self._store.turn(incoming.conversation_id) as turn:
             replayed = await turn.replay(incoming.client_message_id)
             if replayed is not None:
