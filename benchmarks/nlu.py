@@ -77,7 +77,7 @@ def report(
 
 def embedded(train: list[Example], test: list[Example]) -> None:
     started = time.perf_counter()
-    nlu = EmbeddedNlu.train(train, 0.35)
+    nlu = EmbeddedNlu.train(train, 0.5)
     train_s = time.perf_counter() - started
     outcomes, latencies = [], []
     for example in test:
@@ -115,7 +115,7 @@ def write_split(train: list[Example], folder: Path) -> Path:
 
 
 async def rasa_parses(url: str, test: list[Example]) -> tuple[list[Outcome], list[float]]:
-    nlu = RasaNlu(httpx.AsyncClient(base_url=url, timeout=30), 0.35)
+    nlu = RasaNlu(httpx.AsyncClient(base_url=url, timeout=30), 0.5)
     outcomes, latencies = [], []
     try:
         for example in test:

@@ -53,7 +53,7 @@ class Settings:
     rasa_timeout: float = 2.0
     nlu_model_path: Path = ROOT / "data" / "nlu-model.pkl"
     nlu_data_dir: Path = ROOT / "nlu_data"
-    nlu_threshold: float = 0.35
+    nlu_threshold: float = 0.5
     locales_dir: Path = ROOT / "locales"
     max_message_length: int = 4000
 
