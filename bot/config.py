@@ -6,7 +6,9 @@ file and the embedded NLU.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,14 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
+def _secret(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return raw
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The bot's configuration."""
@@ -56,6 +66,21 @@ class Settings:
     nlu_threshold: float = 0.5
     locales_dir: Path = ROOT / "locales"
     max_message_length: int = 4000
+    telegram_bot_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+
+    @property
+    def webhook_secret(self) -> str:
+        """The webhook's secret token: set, or derived from the bot token.
+
+        Derived, every process behind a load balancer agrees on it without more
+        configuration; it uses only the characters Telegram allows.
+        """
+        if self.telegram_webhook_secret:
+            return self.telegram_webhook_secret
+        return hashlib.sha256(f"webhook:{self.telegram_bot_token}".encode()).hexdigest()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,4 +110,8 @@ class Settings:
             nlu_threshold=_float(env, "NLU_THRESHOLD", defaults.nlu_threshold),
             locales_dir=Path(env.get("LOCALES_DIR") or defaults.locales_dir),
             max_message_length=_int(env, "MAX_MESSAGE_LENGTH", defaults.max_message_length),
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_base_url=env.get("TELEGRAM_BASE_URL") or defaults.telegram_base_url,
+            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
+            telegram_webhook_secret=_secret(env.get("TELEGRAM_WEBHOOK_SECRET")),
         )

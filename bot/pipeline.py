@@ -18,13 +18,14 @@ from bot.core import Incoming, Outgoing
 from bot.dialogue import DialogueState, Step, respond
 from bot.errors import EmptyMessage, MessageTooLong, NluUnavailable
 from bot.i18n import Localizer
-from bot.langid import LanguageDetector
+from bot.langid import Detection, LanguageDetector
 from bot.language import LanguageChoice, choose_language, normalize_tag
 from bot.nlu import NluBackend, Parse
 from bot.nlu.entities import extract
 from bot.storage.store import Store, Turn
 
 log = logging.getLogger(__name__)
+NO_SIGNAL = Detection(language=None, unsupported=None, confidence=0.0, strong=False)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -102,8 +103,10 @@ class Pipeline:
         chosen = normalize_tag(incoming.chosen_language)
         if chosen is not None:
             return LanguageChoice(chosen, chosen != conversation.language, True, None)
-        detection = self._detector.detect(text)
         hint = incoming.language_hint or conversation.language_hint
+        if incoming.intent is not None:  # a command or button: its text says no language
+            return choose_language(NO_SIGNAL, "", conversation.language, hint)
+        detection = self._detector.detect(text)
         return choose_language(detection, text, conversation.language, hint)
 
     async def _understand(self, text: str, language: str, known: str | None) -> Parse:

@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ApplicationBuilder, BaseRateLimiter
+from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter
 
 from bot.i18n import Localizer
 from bot.pipeline import Pipeline
@@ -71,8 +71,9 @@ def build_application(
         store: The conversation store (a chat's conversation is opened there).
         localizer: Renders the channel's own texts and command menus.
         webhook_secret: Given in webhook mode: the application then has no updater.
-        rate_limiter: E.g. ``telegram.ext.AIORateLimiter()`` (needs the
-            ``python-telegram-bot[rate-limiter]`` extra); none by default.
+        rate_limiter: Paces the sending; by default ``AIORateLimiter`` at Telegram's
+            published limits (30 messages a second overall, 20 a minute per group).
+            A 429 that still happens is retried by :mod:`bot.telegram_send`.
     """
     channel = TelegramChannel(pipeline, store, localizer)
     builder = (
@@ -84,8 +85,8 @@ def build_application(
     )
     if webhook_secret is not None:
         builder = builder.updater(None)
-    if rate_limiter is not None:
-        builder = builder.rate_limiter(rate_limiter)
+    limiter = rate_limiter or AIORateLimiter(max_retries=0)
+    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB generic args
     application: TelegramApp = builder.build()
     channel.register(application)
     return application

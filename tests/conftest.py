@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -104,9 +105,9 @@ async def bot(settings: Settings, parts) -> AsyncIterator[Components]:  # type: 
     await built.close()
 
 
-@pytest.fixture
-def server(settings: Settings, parts) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The web app served over real HTTP by uvicorn on a free loopback port."""
+@contextmanager
+def serving(settings: Settings, parts) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Serve the web app for ``settings`` over real HTTP (uvicorn, free loopback port)."""
     import threading
     import time
 
@@ -121,12 +122,21 @@ def server(settings: Settings, parts) -> Iterator[str]:  # type: ignore[no-untyp
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while not running.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
     port = running.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=20)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture
+def server(settings: Settings, parts) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The web app served over real HTTP by uvicorn on a free loopback port."""
+    with serving(settings, parts) as url:
+        yield url

@@ -8,15 +8,15 @@ so ``ORD2024001234`` alone reads like any other order number.
 from __future__ import annotations
 
 import hashlib
-import re
 import pickle
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
 
 from bot.nlu import Parse
 from bot.nlu.data import Example, load_examples

@@ -1,23 +1,56 @@
-"""The ASGI application: the web chat API and health check, around the built bot."""
+"""The ASGI application: the web chat API, the Telegram webhook and the health check.
+
+Telegram starts with the app when ``TELEGRAM_BOT_TOKEN`` is set: long polling by
+default, a webhook at ``/telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
+from bot import telegram
 from bot.app import Components
 from bot.web.api import install_error_handlers, router
 
+log = logging.getLogger(__name__)
+
 
 def create_web_app(bot: Components) -> FastAPI:
-    """Build the FastAPI app for ``bot``; closing the app releases the database."""
+    """Build the FastAPI app for ``bot``; closing the app stops Telegram and the database."""
+    settings = bot.settings
+    channel: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await bot.close()
+        if settings.telegram_bot_token:
+            application = telegram.build_application(
+                settings.telegram_bot_token,
+                settings.telegram_base_url,
+                bot.pipeline,
+                bot.store,
+                bot.localizer,
+                webhook_secret=settings.webhook_secret if settings.telegram_webhook_url else None,
+            )
+            if settings.telegram_webhook_url:
+                await telegram.start_webhook(
+                    application, settings.telegram_webhook_url, settings.webhook_secret
+                )
+            else:
+                await telegram.run_polling(application)
+            channel["telegram"] = application
+        try:
+            yield
+        finally:
+            if "telegram" in channel:
+                await telegram.stop(channel.pop("telegram"))
+            await bot.close()
 
     app = FastAPI(
         title="XOOBAY support bot",
@@ -33,4 +66,28 @@ def create_web_app(bot: Components) -> FastAPI:
         """Say the process is up."""
         return {"status": "ok"}
 
+    @app.post("/telegram/webhook", tags=["telegram"], include_in_schema=False)
+    async def telegram_webhook(request: Request) -> JSONResponse:
+        """Receive one Telegram update (webhook mode); the secret header is checked."""
+        application = channel.get("telegram")
+        if application is None or not settings.telegram_webhook_url:
+            return _error(404, "not_found", "Telegram webhook mode is not enabled.")
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        secret = request.headers.get(telegram.SECRET_HEADER)
+        update = body if isinstance(body, dict) else {}
+        if not await telegram.handle_webhook_update(
+            application, update, secret, settings.webhook_secret
+        ):
+            return _error(403, "forbidden", "Wrong or missing secret token.")
+        if not isinstance(body, dict):
+            return _error(400, "invalid_request", "The body is not a JSON object.")
+        return JSONResponse({"ok": True})
+
     return app
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status)
