@@ -31,25 +31,32 @@ KEYWORDS: Mapping[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     TAX: re.compile(
-        r"\btax(es)?\b|\bduty\b|\bduties\b|\bvat\b|\bsteuer|\bsteuern\b|einfuhrumsatzsteuer"
+        r"\btax(es)?\b|(import|customs|excise)\s+dut(y|ies)|dut(y|ies)\s+(and|&)\s+tax"
+        r"|pay\w*\s+(any\s+|the\s+)?dut(y|ies)|dut(y|ies)\s+(fee|charge|amount|rate)s?"
+        r"|how much (is the )?duty|\bvat\b|\bsteuer|\bsteuern\b|einfuhrumsatzsteuer"
         r"|mehrwertsteuer|\bmwst\b|\bzollgebühr|\bналог|\bпошлин|\bндс\b"
-        r"|税|稅|세금|관세|부가세|부가가치세",
+        r"|\babgaben\b|税|稅|세금|세율|관세|부가세|부가가치세",
         re.IGNORECASE,
     ),
     OWN_LOSS: re.compile(
-        r"(gave|told|shared|sent|leaked)\b.{0,30}\b(password|code|pin)\b"
-        r"|(paid|pay|transfer\w*)\b.{0,40}\boutside\b"
-        r"|(passwort|code|pin)\b.{0,30}\b(gegeben|verraten|geteilt|weitergegeben)"
-        r"|außerhalb der plattform bezahlt"
-        r"|(сообщил|отправил|передал|дал)\w*\b.{0,30}\b(парол|код)"
-        r"|(оплатил|перевел|перевёл)\w*\b.{0,30}\bнапрямую"
-        r"|把密码.{0,6}(给|告诉)|把密碼.{0,6}(給|告訴)|私下(转账|轉帳|付款)"
-        r"|비밀번호를?.{0,10}(알려|줬|공유)|직접\s?(송금|입금)",
+        r"phishing|фишинг|钓鱼|釣魚|피싱"
+        r"|(gave|told|shared|sent|leaked|knew)\b.{0,30}\b(password|code|pin|login|account)\b"
+        r"|(paid|pay|transfer\w*)\b.{0,40}\b(outside|directly to the seller)"
+        r"|wrong (address|zip|postcode|post code|details|phone number)"
+        r"|(passwort|code|pin|zugangsdaten|konto)\b.{0,30}\b(gegeben|verraten|geteilt|gesagt|kannte)"
+        r"|kannte mein passwort|außerhalb (der plattform|von xoobay)|falsche (adresse|plz|postleitzahl)"
+        r"|(сообщил|отправил|передал|дал|рассказал|знал)\w*\b.{0,30}\b(парол|код|логин|аккаунт)"
+        r"|(оплатил|перевел|перевёл|оплатить)\w*\b.{0,30}\bнапрямую|ошиб\w* в (адрес|номер|индекс)"
+        r"|(密码|密碼|验证码|驗證碼|账号|帳號|账户|帳戶).{0,8}(给|給|告诉|告訴|借)"
+        r"|(给|給|告诉|告訴|借).{0,8}(密码|密碼|验证码|驗證碼|账号|帳號|账户|帳戶)"
+        r"|(平台外|私下).{0,6}(转账|轉帳|付款|汇款|匯款)|(填错|填錯|写错|寫錯).{0,6}(地址|邮编|郵遞區號|信息|資料)"
+        r"|(비밀번호|비번|인증번호|계정|로그인 정보).{0,12}(알려|줬|공유|빌려)|직접\s?(송금|입금)"
+        r"|계좌\s?이체|주소를?\s?잘못",
         re.IGNORECASE,
     ),
 }
 #: Below this confidence, the NLU's refusal is trusted only with keyword evidence.
-REFUSAL_CONFIDENCE = 0.6
+REFUSAL_CONFIDENCE = 0.65
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +83,14 @@ def check(parse: Parse, text: str) -> Verdict:
     """
     found = list(keyword_refusals(text))
     intent = parse.intent
+    if intent == "abuse":
+        found = [r for r in found if r != OWN_LOSS]
     if intent in REFUSAL_INTENTS:
         if parse.confidence >= REFUSAL_CONFIDENCE or intent in found:
             found.insert(0, intent)
         intent = _second_in_scope(parse)
     if intent is None and any(e.name == "order_number" for e in parse.entities) and found:
         intent = "order_status"
-    if intent in ("urgent_account_theft", "abuse"):
-        found = [r for r in found if r != OWN_LOSS]
     refusals = tuple(dict.fromkeys(found))
     return Verdict(intent, refusals)
 
@@ -91,6 +98,6 @@ def check(parse: Parse, text: str) -> Verdict:
 def _second_in_scope(parse: Parse) -> str | None:
     """The runner-up intent when it is in scope and strong enough to answer as well."""
     for name, confidence in parse.ranking[1:2]:
-        if name not in REFUSAL_INTENTS and confidence >= 0.25:
+        if name not in REFUSAL_INTENTS and confidence >= 0.5:
             return name
     return None
