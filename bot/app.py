@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.events import Delivery, EventBus, LocalEventBus
 from bot.i18n import Localizer
 from bot.langid import LanguageDetector
 from bot.nlu import NluBackend
@@ -32,6 +33,8 @@ class Components:
     detector: LanguageDetector
     nlu: NluBackend
     pipeline: Pipeline
+    events: EventBus
+    delivery: Delivery
 
     async def close(self) -> None:
         """Release the database connections and the NLU's HTTP client."""
@@ -71,4 +74,15 @@ def build(
     pipeline = Pipeline(
         store, detector, nlu_backend, fallback, localizer, max_length=settings.max_message_length
     )
-    return Components(settings, engine, store, localizer, detector, nlu_backend, pipeline)
+    events = LocalEventBus()
+    return Components(
+        settings,
+        engine,
+        store,
+        localizer,
+        detector,
+        nlu_backend,
+        pipeline,
+        events,
+        Delivery(events),
+    )

@@ -71,10 +71,20 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One rendered reply, ready for a channel to send."""
+    """One rendered reply, ready for a channel to send.
+
+    Attributes:
+        sender: ``bot`` or ``agent``.
+        sender_name: The agent's display name when an agent speaks.
+        details: Machine-readable facts of the reply for the channel (a ticket's id,
+            priority and position; a link to open a private chat), never text to show.
+    """
 
     text: str
     language: str
     intent: str | None
     action: Action
     suggestions: tuple[str, ...] = ()
+    sender: str = "bot"
+    sender_name: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)

@@ -40,6 +40,7 @@ class ConversationInfo:
     language: str | None
     language_hint: str | None
     timezone: str | None
+    channel_chat_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,9 @@ class StoredMessage:
 
 
 def _info(row: Conversation) -> ConversationInfo:
-    return ConversationInfo(row.id, row.channel, row.language, row.language_hint, row.timezone)
+    return ConversationInfo(
+        row.id, row.channel, row.language, row.language_hint, row.timezone, row.channel_chat_id
+    )
 
 
 def _outgoing(row: Message) -> Outgoing:
@@ -67,7 +70,22 @@ def _outgoing(row: Message) -> Outgoing:
         intent=row.intent,
         action=Action(row.action or Action.ANSWER),
         suggestions=tuple(str(s) for s in suggestions) if isinstance(suggestions, list) else (),
+        sender=row.sender,
+        sender_name=str(payload["sender_name"]) if payload.get("sender_name") else None,
+        details=dict(details) if isinstance(details := payload.get("details"), dict) else {},
     )
+
+
+def _payload(reply: Outgoing) -> dict[str, object] | None:
+    """What a stored reply keeps beyond its text: quick replies, sender name, details."""
+    payload: dict[str, object] = {}
+    if reply.suggestions:
+        payload["suggestions"] = list(reply.suggestions)
+    if reply.sender_name:
+        payload["sender_name"] = reply.sender_name
+    if reply.details:
+        payload["details"] = dict(reply.details)
+    return payload or None
 
 
 class Turn:
@@ -133,13 +151,13 @@ class Turn:
                 Message(
                     conversation_id=conversation.id,
                     direction="out",
-                    sender="agent" if reply.action is Action.AGENT else "bot",
+                    sender=reply.sender,
                     text=reply.text,
                     language=reply.language,
                     intent=reply.intent,
                     action=reply.action.value,
                     reply_to=received.id,
-                    payload={"suggestions": list(reply.suggestions)} if reply.suggestions else None,
+                    payload=_payload(reply),
                 )
             )
 
