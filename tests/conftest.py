@@ -140,3 +140,39 @@ def server(settings: Settings, parts) -> Iterator[str]:  # type: ignore[no-untyp
     """The web app served over real HTTP by uvicorn on a free loopback port."""
     with serving(settings, parts) as url:
         yield url
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """The real headless Chromium of the machine (Debian's), driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (.ci/run does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request: pytest.FixtureRequest) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A fresh browser page; a screenshot of it is kept in ``test-artifacts/``."""
+    context = chromium.new_context(locale="en-US", timezone_id="Asia/Hong_Kong")
+    browser_page = context.new_page()
+    browser_page.set_default_timeout(15_000)
+    try:
+        yield browser_page
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        try:
+            browser_page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        finally:
+            context.close()
