@@ -132,10 +132,29 @@ def chinese_check(samples: Sequence[Sample]) -> None:
         )
 
 
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def footprint() -> None:
+    """Construction time and resident memory of this project's detector (run first)."""
+    before = rss_mb()
+    started = time.perf_counter()
+    LanguageDetector()
+    print(
+        f"this project's detector: built in {time.perf_counter() - started:.2f} s, "
+        f"process RSS {before:.0f} MB before, {rss_mb():.0f} MB after"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "langid")
     args = parser.parse_args(argv)
+    footprint()
     samples = load(args.data)
     print(f"{len(samples)} samples from {args.data}")
     speeds = {}
