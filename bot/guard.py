@@ -41,7 +41,12 @@ KEYWORDS: Mapping[str, re.Pattern[str]] = {
     OWN_LOSS: re.compile(
         r"phishing|фишинг|钓鱼|釣魚|피싱"
         r"|(gave|told|shared|sent|leaked|knew)\b.{0,30}\b(password|code|pin|login|account)\b"
-        r"|(paid|pay|transfer\w*)\b.{0,40}\b(outside|directly to the seller)"
+        r"|(paid|pay|transfer\w*|sent|wired)\b.{0,40}\b(outside|(directly|straight) to the seller"
+        r"|seller'?s? (own )?(bank )?account)"
+        r"|(direkt|privat) (an|auf) (den|das konto des) verkäufer|aufs konto des verkäufers"
+        r"|(на карту|на сч[её]т) продавц|продавцу напрямую"
+        r"|(直接|私下)(转账|轉帳|付款|汇款|匯款|打款)给?給?卖家|(直接|私下)(转账|轉帳|付款|汇款|匯款)給賣家"
+        r"|판매자\s?(계좌|통장)로?|판매자에게\s?(바로|직접)\s?(송금|입금|이체)"
         r"|wrong (address|zip|postcode|post code|details|phone number)"
         r"|(passwort|code|pin|zugangsdaten|konto)\b.{0,30}\b(gegeben|verraten|geteilt|gesagt|kannte)"
         r"|kannte mein passwort|außerhalb (der plattform|von xoobay)"
