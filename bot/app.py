@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.events import Delivery, EventBus, LocalEventBus
+from bot.events_redis import RedisEventBus
 from bot.i18n import Localizer
 from bot.langid import LanguageDetector
 from bot.nlu import NluBackend
@@ -40,6 +41,8 @@ class Components:
         """Release the database connections and the NLU's HTTP client."""
         if isinstance(self.nlu, RasaNlu):
             await self.nlu.aclose()
+        if isinstance(self.events, RedisEventBus):
+            await self.events.aclose()
         await self.engine.dispose()
 
 
@@ -74,7 +77,7 @@ def build(
     pipeline = Pipeline(
         store, detector, nlu_backend, fallback, localizer, max_length=settings.max_message_length
     )
-    events = LocalEventBus()
+    events: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else LocalEventBus()
     return Components(
         settings,
         engine,

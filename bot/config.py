@@ -70,6 +70,7 @@ class Settings:
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    redis_url: str | None = None
 
     @property
     def webhook_secret(self) -> str:
@@ -114,4 +115,5 @@ class Settings:
             telegram_base_url=env.get("TELEGRAM_BASE_URL") or defaults.telegram_base_url,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=_secret(env.get("TELEGRAM_WEBHOOK_SECRET")),
+            redis_url=env.get("REDIS_URL") or None,
         )

@@ -1,0 +1,71 @@
+"""The event bus across processes: Redis pub/sub.
+
+Every app process publishes a conversation's events on the Redis channel
+``<prefix>conversation:<id>``; a process holding that conversation's web chat stream (or
+an agent console) is subscribed to it, so an agent's reply reaches the customer's stream
+whichever process took the agent's request. :data:`bot.events.ALL` subscribes to the
+pattern of every conversation. Redis keeps nothing: what is not received live is read
+back from the database (the web chat fetches the transcript after a reconnect).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as redis
+
+from bot.events import ALL, ConversationEvent
+
+log = logging.getLogger(__name__)
+
+
+class RedisEventBus:
+    """Publishes and receives conversation events through a Redis server."""
+
+    def __init__(self, url: str, prefix: str = "xoobay:") -> None:
+        self._client = redis.Redis.from_url(url)
+        self._prefix = prefix
+
+    def channel(self, conversation_id: str) -> str:
+        """The Redis channel of ``conversation_id``."""
+        return f"{self._prefix}conversation:{conversation_id}"
+
+    async def publish(self, event: ConversationEvent) -> None:
+        """Publish ``event`` to every process subscribed to its conversation."""
+        body = json.dumps({"kind": event.kind, "data": event.data}, ensure_ascii=False)
+        await self._client.publish(self.channel(event.conversation_id), body)
+
+    @asynccontextmanager
+    async def subscribe(
+        self, conversation_id: str
+    ) -> AsyncIterator[AsyncIterator[ConversationEvent]]:
+        """Receive the events of ``conversation_id`` (or :data:`ALL`) while inside."""
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        if conversation_id == ALL:
+            await pubsub.psubscribe(self.channel("*"))
+        else:
+            await pubsub.subscribe(self.channel(conversation_id))
+        start = len(self.channel(""))
+
+        async def events() -> AsyncIterator[ConversationEvent]:
+            async for message in pubsub.listen():
+                if message.get("type") not in ("message", "pmessage"):
+                    continue
+                name = message["channel"].decode()
+                try:
+                    body = json.loads(message["data"])
+                    yield ConversationEvent(name[start:], str(body["kind"]), dict(body["data"]))
+                except (ValueError, KeyError, TypeError):
+                    log.warning("ignored a malformed event on %s", name)
+
+        try:
+            yield events()
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
