@@ -50,6 +50,8 @@ KNOWN_FREQ = 1e-6
 COVERAGE_GATE = 0.7
 #: The broader model's verdict must be at least this confident to call a language unsupported.
 UNSUPPORTED_MIN_CONFIDENCE = 0.6
+#: Share of the words of 3+ letters that must have a vowel for an unsupported verdict.
+PRONOUNCEABLE_SHARE = 0.75
 #: Latin text needs this many words and letters for a strong or an unsupported verdict.
 MIN_WORDS = 3
 MIN_LETTERS = 10
@@ -80,6 +82,7 @@ _KANA = re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff]")
 _CYRILLIC = re.compile("[\u0400-\u052f]")
 _LATIN_LETTER = re.compile(f"[{_LATIN}]")
 _WORD = re.compile(f"[{_LATIN}]+(?:'[{_LATIN}]+)*")
+_VOWEL = re.compile("[aeiouyà-åæè-ëì-ïò-öøù-üýÿāăąēėęěīįıōőœūůűųǎǐǒǔ]")
 _FOREIGN_LATIN = re.compile("[^a-zäöüß']")
 #: Cyrillic letters that Russian never uses → that language (checked in order).
 _CYRILLIC_OTHERS = (("mk", "ѓќѕ"), ("sr", "ђјљњћџ"), ("kk", "әғқңөұ"), ("be", "ў"))
@@ -219,7 +222,8 @@ class LanguageDetector:
         score, known = self._word_evidence(words)
         letters = sum(map(len, words))
         long_enough = len(words) >= MIN_WORDS and letters >= MIN_LETTERS
-        if long_enough and (known < COVERAGE_GATE * len(words) or _foreign(words)):
+        unexplained = known < COVERAGE_GATE * len(words) or _foreign(words)
+        if long_enough and unexplained and _pronounceable(words):
             unsupported = self._unsupported(words)
             if unsupported is not None:
                 return unsupported
@@ -262,6 +266,14 @@ def _frequencies(language: str) -> dict[str, float]:
     """The word frequencies of ``language`` down to :data:`MIN_STORED_FREQ`."""
     words = wordfreq.get_frequency_dict(language, "large")
     return {word: freq for word, freq in words.items() if freq >= MIN_STORED_FREQ}
+
+
+def _pronounceable(words: list[str]) -> bool:
+    """Whether the longer words have vowels, as words of a language do (keyboard mashing
+    such as "qwzx vbnm" does not, and must not be taken for Malay or Polish)."""
+    longer = [word for word in words if len(word) >= 3]
+    voiced = sum(1 for word in longer if _VOWEL.search(word))
+    return not longer or voiced >= PRONOUNCEABLE_SHARE * len(longer)
 
 
 def _clean(text: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot import guard
+from bot import guard, metrics
 from bot.core import Incoming, Outgoing
 from bot.dialogue import DialogueState, Step, respond
 from bot.errors import EmptyMessage, MessageTooLong, NluUnavailable
@@ -43,6 +43,16 @@ def clean_text(text: str, limit: int) -> str:
     if len(cleaned) > limit:
         raise MessageTooLong(limit)
     return cleaned
+
+
+def _count(channel: str, language: str, verdict: guard.Verdict, replies: list[Outgoing]) -> None:
+    metrics.MESSAGES.labels(channel, language).inc()
+    for reply in replies:
+        metrics.REPLIES.labels(reply.action.value).inc()
+        if reply.intent:
+            metrics.INTENTS.labels(reply.intent).inc()
+    for reason in verdict.refusals:
+        metrics.REFUSALS.labels(reason).inc()
 
 
 class Pipeline:
@@ -89,6 +99,7 @@ class Pipeline:
                 log.warning("conversation %s restricted after abuse", incoming.conversation_id)
             zone = incoming.timezone or turn.conversation.timezone
             replies = [self._render(step, choice.language, zone) for step in steps]
+            _count(turn.conversation.channel, choice.language, verdict, replies)
             await turn.record(
                 incoming,
                 language=choice.language,
@@ -106,17 +117,22 @@ class Pipeline:
         hint = incoming.language_hint or conversation.language_hint
         if incoming.intent is not None:  # a command or button: its text says no language
             return choose_language(NO_SIGNAL, "", conversation.language, hint)
-        detection = self._detector.detect(text)
+        with metrics.DETECTION_SECONDS.time():
+            detection = self._detector.detect(text)
         return choose_language(detection, text, conversation.language, hint)
 
     async def _understand(self, text: str, language: str, known: str | None) -> Parse:
         if known is not None:
             return Parse(known, 1.0, ((known, 1.0),), extract(text))
+        backend = type(self._nlu).__name__
         try:
-            return await self._nlu.parse(text, language)
+            with metrics.NLU_SECONDS.labels(backend).time():
+                return await self._nlu.parse(text, language)
         except NluUnavailable as error:
             log.warning("NLU backend unavailable (%s); using the embedded NLU", error)
-            return await self._fallback_nlu.parse(text, language)
+            metrics.NLU_FALLBACKS.inc()
+            with metrics.NLU_SECONDS.labels(type(self._fallback_nlu).__name__).time():
+                return await self._fallback_nlu.parse(text, language)
 
     def _render(self, step: Step, language: str, zone: str | None) -> Outgoing:
         reply_language = "en" if step.intent == "unsupported_language" else language

@@ -190,3 +190,11 @@ def test_accuracy_on_the_shared_data(detector: LanguageDetector, category: str) 
             ) == path.stem
     accuracy = sum(right.values()) / sum(total.values())
     assert accuracy >= THRESHOLDS[category], {lang: right[lang] / total[lang] for lang in total}
+
+
+@pytest.mark.parametrize("text", ["qwzx vbnm plkj", "zzkq xxvw jjqp", "asdf qwer zxcv hjkl"])
+def test_keyboard_mashing_is_not_an_unsupported_language(
+    detector: LanguageDetector, text: str
+) -> None:
+    found = detector.detect(text)
+    assert found.unsupported is None and not found.strong

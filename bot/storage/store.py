@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -218,6 +218,11 @@ class Store:
             if row is None:  # pragma: no cover - the unique row vanished in between
                 raise
             return _info(row)
+
+    async def ping(self) -> None:
+        """Run ``SELECT 1``; raises when the database cannot be reached."""
+        async with self._engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def authenticate(self, conversation_id: str, token: str | None) -> ConversationInfo:
         """Return the conversation if ``token`` is its bearer token.

@@ -6,6 +6,7 @@ default, a webhook at ``/telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -13,9 +14,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot import telegram
+from bot import metrics, telegram
 from bot.app import Components
 from bot.web.api import install_error_handlers, router
 
@@ -65,6 +67,22 @@ def create_web_app(bot: Components) -> FastAPI:
     async def healthz() -> dict[str, str]:
         """Say the process is up."""
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready."}})
+    async def readyz() -> JSONResponse:
+        """Say whether this process can serve: its database answers within 2 seconds."""
+        try:
+            await asyncio.wait_for(bot.store.ping(), timeout=2.0)
+        except (TimeoutError, OSError, SQLAlchemyError) as error:
+            log.warning("not ready: database unreachable (%s)", error.__class__.__name__)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ready", "database": "ok"})
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def prometheus_metrics() -> Response:
+        """Prometheus metrics of this process (text exposition format)."""
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
 
     @app.post("/telegram/webhook", tags=["telegram"], include_in_schema=False)
     async def telegram_webhook(request: Request) -> JSONResponse:

@@ -1,0 +1,48 @@
+"""Operations endpoints: liveness, readiness and Prometheus metrics, over real HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import httpx
+
+from bot.config import Settings
+from tests.conftest import serving
+
+
+def test_healthz_and_readyz_answer_when_the_database_is_there(server: str) -> None:
+    assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{server}/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+
+
+def test_readyz_says_503_when_the_database_is_down(settings: Settings, parts) -> None:  # type: ignore[no-untyped-def]
+    with serving(settings, parts) as url:
+        down = replace(settings, database_url="postgresql://postgres@127.0.0.1:1/none")
+        with serving(down, parts, migrate=False) as down_url:
+            answer = httpx.get(f"{down_url}/readyz", timeout=10)
+            assert answer.status_code == 503
+            assert answer.json() == {"status": "unavailable", "database": "unreachable"}
+            created = httpx.post(f"{down_url}/api/v1/conversations", timeout=10)
+            assert created.status_code == 503 and created.json()["error"]["code"] == "unavailable"
+        assert httpx.get(f"{url}/readyz").status_code == 200
+
+
+def test_metrics_count_messages_intents_refusals_and_latencies(server: str) -> None:
+    created = httpx.post(f"{server}/api/v1/conversations").json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    for text in ("What is the support email?", "How much import duty will I pay?"):
+        sent = httpx.post(
+            f"{server}/api/v1/conversations/{created['id']}/messages",
+            json={"text": text},
+            headers=headers,
+        )
+        assert sent.status_code == 200
+    page = httpx.get(f"{server}/metrics")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
+    body = page.text
+    assert 'xoobay_messages_total{channel="web",language="en"}' in body
+    assert 'xoobay_intents_total{intent="faq_contact_email"}' in body
+    assert 'xoobay_refusals_total{reason="refuse_tax"}' in body
+    assert "xoobay_language_detection_seconds_count" in body
+    assert 'xoobay_nlu_parse_seconds_count{backend="EmbeddedNlu"}' in body
