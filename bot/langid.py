@@ -269,8 +269,10 @@ def _frequencies(language: str) -> dict[str, float]:
 
 
 def _pronounceable(words: list[str]) -> bool:
-    """Whether the longer words have vowels, as words of a language do (keyboard mashing
-    such as "qwzx vbnm" does not, and must not be taken for Malay or Polish)."""
+    """Whether the longer words have vowels, as the words of a language do.
+
+    Keyboard mashing such as "qwzx vbnm" does not, and must not be taken for Malay.
+    """
     longer = [word for word in words if len(word) >= 3]
     voiced = sum(1 for word in longer if _VOWEL.search(word))
     return not longer or voiced >= PRONOUNCEABLE_SHARE * len(longer)
