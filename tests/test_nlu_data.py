@@ -228,3 +228,17 @@ def test_chinese_files_are_chinese(locale: str) -> None:
     examples = all_examples(locale)
     chinese = [e for _, e in examples if hanzidentifier.has_chinese(plain(e))]
     assert len(chinese) >= 0.8 * len(examples)
+
+
+def test_the_fast_scorer_gives_sklearns_margins() -> None:
+    import numpy as np
+
+    from bot.nlu.data import load_examples
+    from bot.nlu.embedded import EmbeddedNlu, features_text
+
+    examples = load_examples(DATA_DIR)
+    nlu = EmbeddedNlu.train(examples[::2])
+    texts = [features_text(e.text) for e in examples] + ["", "zzzz", "ORD2024001234 ???"]
+    expected = nlu._model.decision_function(texts)
+    got = np.array([nlu._scorer.margins(text) for text in texts])
+    assert np.allclose(got, expected, atol=1e-9)

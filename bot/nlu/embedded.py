@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -78,6 +79,43 @@ def _pipeline() -> Pipeline:
     return Pipeline([("features", features), ("classify", LinearSVC(C=1.0))])
 
 
+class _FastScorer:
+    """The fitted pipeline's decision function for one text, without sklearn's overhead.
+
+    sklearn validates and builds sparse matrices for every call (about 1 ms for one
+    message); this computes the same tf-idf features (sublinear tf, l2 norm per
+    vectorizer) and the same margins from the fitted vocabularies and weights, in a tenth
+    of the time. A test checks it against ``decision_function`` on every example.
+    """
+
+    def __init__(self, model: Pipeline) -> None:
+        union: FeatureUnion = model.named_steps["features"]
+        classifier: LinearSVC = model.named_steps["classify"]
+        self._parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = []
+        offset = 0
+        for _, vectorizer in union.transformer_list:
+            vocabulary: dict[str, int] = vectorizer.vocabulary_
+            self._parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset))
+            offset += len(vocabulary)
+        self._weights = np.ascontiguousarray(classifier.coef_.T)  # features x classes
+        self._intercept = classifier.intercept_
+
+    def margins(self, text: str) -> np.ndarray:
+        """The classifier's margin for each class (as ``decision_function`` gives them)."""
+        result = self._intercept.copy()
+        for analyze, vocabulary, idf, offset in self._parts:
+            counts = Counter(analyze(text))
+            known = [(vocabulary.get(term, -1), n) for term, n in counts.items()]
+            pairs = np.array([pair for pair in known if pair[0] >= 0], dtype=float)
+            if not len(pairs):
+                continue
+            indices = pairs[:, 0].astype(np.intp)
+            values = (1.0 + np.log(pairs[:, 1])) * idf[indices]
+            values /= np.sqrt(values @ values)
+            result += values @ self._weights[indices + offset]
+        return np.asarray(result)
+
+
 class EmbeddedNlu:
     """The default NLU backend: an n-gram classifier trained from Rasa YAML."""
 
@@ -86,6 +124,7 @@ class EmbeddedNlu:
         self._classes: Sequence[str] = list(model.classes_)
         self.threshold = threshold
         self.fingerprint = fingerprint
+        self._scorer = _FastScorer(model)
 
     @classmethod
     def train(
@@ -124,7 +163,7 @@ class EmbeddedNlu:
 
     def predict(self, text: str) -> Parse:
         """Classify one message (synchronously)."""
-        margins = self._model.decision_function([features_text(text)])[0]
+        margins = self._scorer.margins(features_text(text))
         confidences = 1.0 / (1.0 + np.exp(-MARGIN_SCALE * (margins + MARGIN_OFFSET)))
         ranked = sorted(zip(self._classes, confidences, strict=True), key=lambda p: -p[1])
         ranking = tuple((str(name), float(p)) for name, p in ranked[:5])
