@@ -1,0 +1,136 @@
+"""Helpers for tests that run the bot as real processes: ``python -m bot serve`` and a
+private PostgreSQL server that a test may stop and start without disturbing others."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class BotProcess:
+    """One ``python -m bot serve`` process on a loopback port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        full.pop("TELEGRAM_BOT_TOKEN", None)
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by stop()
+            prefix="bot-", suffix=".log", delete=False
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=ROOT,
+            env=full,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the bot exited: {self.output()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the bot did not start: {self.output()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+        os.unlink(self.log.name)
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-3000:]
+
+
+@contextmanager
+def bots(count: int, env: dict[str, str]) -> Iterator[list[BotProcess]]:
+    """``count`` bot processes, started together and stopped afterwards."""
+    started = [BotProcess(env) for _ in range(count)]
+    try:
+        for bot in started:
+            bot.wait_ready()
+        yield started
+    finally:
+        for bot in started:
+            bot.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of its own (initdb in a temporary folder), run as ``postgres``."""
+
+    def __init__(self) -> None:
+        bin_dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not bin_dirs:
+            raise RuntimeError("PostgreSQL's server binaries are not installed")
+        self.bin = bin_dirs[-1]
+        self.folder = Path(tempfile.mkdtemp(prefix="pg-"))
+        shutil.chown(self.folder, "postgres", "postgres")
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = ["runuser", "-u", "postgres", "--", str(self.bin / tool), *args]
+        if os.geteuid() != 0:
+            command = [str(self.bin / tool), *args]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.folder / "log"),
+            "start",
+        )
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        with suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
