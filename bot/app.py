@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 import httpx
+import redis.asyncio as redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -19,6 +20,7 @@ from bot.nlu.rasa import RasaNlu
 from bot.pipeline import Pipeline
 from bot.storage.db import create_engine
 from bot.storage.store import Store
+from bot.web.limits import Counter, LocalCounter, RateLimits, RedisCounter
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Components:
     pipeline: Pipeline
     events: EventBus
     delivery: Delivery
+    limits: RateLimits
 
     async def close(self) -> None:
         """Release the database connections and the NLU's HTTP client."""
@@ -78,6 +81,14 @@ def build(
         store, detector, nlu_backend, fallback, localizer, max_length=settings.max_message_length
     )
     events: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else LocalEventBus()
+    counter: Counter = (
+        RedisCounter(redis.Redis.from_url(settings.redis_url))
+        if settings.redis_url
+        else LocalCounter()
+    )
+    limits = RateLimits(
+        counter, settings.rate_limit_per_conversation, settings.rate_limit_per_address
+    )
     return Components(
         settings,
         engine,
@@ -88,4 +99,5 @@ def build(
         pipeline,
         events,
         Delivery(events),
+        limits,
     )

@@ -71,6 +71,8 @@ class Settings:
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     redis_url: str | None = None
+    rate_limit_per_conversation: int = 30
+    rate_limit_per_address: int = 600
 
     @property
     def webhook_secret(self) -> str:
@@ -116,4 +118,10 @@ class Settings:
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=_secret(env.get("TELEGRAM_WEBHOOK_SECRET")),
             redis_url=env.get("REDIS_URL") or None,
+            rate_limit_per_conversation=_int(
+                env, "RATE_LIMIT_PER_CONVERSATION", defaults.rate_limit_per_conversation
+            ),
+            rate_limit_per_address=_int(
+                env, "RATE_LIMIT_PER_ADDRESS", defaults.rate_limit_per_address
+            ),
         )

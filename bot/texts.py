@@ -62,6 +62,9 @@ HOURS_LOCAL = N_("In your time zone ({zone}) that is {start} to {end}.")
 # -- input errors (the web chat and Telegram show these to the customer) -----------------
 ERROR_EMPTY = N_("Please type a message.")
 ERROR_TOO_LONG = N_("Your message is too long. Please keep it under {limit} characters.")
+ERROR_RATE_LIMITED = N_(
+    "You are sending messages too quickly. Please wait {seconds} seconds and try again."
+)
 
 # -- orders (until the order lookup is connected) -------------------------------------------
 ORDER_LOOKUP_UNAVAILABLE = N_(

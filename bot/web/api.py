@@ -21,6 +21,7 @@ from bot.core import Channel, Incoming, Reply
 from bot.errors import ConversationNotFound, EmptyMessage, InvalidToken, MessageTooLong
 from bot.language import normalize_tag
 from bot.storage.store import ConversationInfo
+from bot.web.limits import RateLimited
 from bot.web.schemas import (
     ConversationCreated,
     ErrorOut,
@@ -37,17 +38,26 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token."},
     404: {"model": ErrorOut, "description": "No such conversation."},
     422: {"model": ErrorOut, "description": "The request is malformed or the text empty."},
+    429: {"model": ErrorOut, "description": "Too many requests; see Retry-After."},
     413: {"model": ErrorOut, "description": "The message is too long."},
     503: {"model": ErrorOut, "description": "The database is unreachable; retry later."},
 }
 
 
 class ApiError(Exception):
-    """An error answer: status, code and message."""
+    """An error answer: status, code and message (and when to retry, for a 429)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.retry_after = retry_after
+
+
+def _address(request: Request) -> str | None:
+    """The client's address (uvicorn sets it from X-Forwarded-For for trusted proxies)."""
+    return request.client.host if request.client else None
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -77,6 +87,7 @@ def router(bot: Components) -> APIRouter:
         responses={k: v for k, v in ERRORS.items() if k in (422, 503)},
     )
     async def create_conversation(
+        request: Request,
         body: Annotated[NewConversation | None, Body()] = None,
         accept_language: Annotated[str | None, Header(max_length=500)] = None,
     ) -> ConversationCreated:
@@ -84,6 +95,7 @@ def router(bot: Components) -> APIRouter:
 
         Without a ``locale`` in the body, the browser's ``Accept-Language`` is the hint.
         """
+        await bot.limits.check(_address(request))
         body = body or NewConversation()
         hint = body.locale or _first_language(accept_language)
         info, token = await bot.store.create_conversation(
@@ -93,6 +105,7 @@ def router(bot: Components) -> APIRouter:
 
     @api.post("/conversations/{conversation_id}/messages", response_model=Replies, responses=ERRORS)
     async def post_message(
+        request: Request,
         conversation_id: str,
         message: MessageIn,
         authorization: Annotated[str | None, Header()] = None,
@@ -100,6 +113,12 @@ def router(bot: Components) -> APIRouter:
         """Send a customer message and get the bot's replies."""
         info = await _authenticate(bot, conversation_id, authorization)
         language = info.language or normalize_tag(info.language_hint) or "en"
+        try:
+            await bot.limits.check(_address(request), conversation_id)
+        except RateLimited as error:
+            reply = Reply(texts.ERROR_RATE_LIMITED, {"seconds": error.retry_after})
+            text = bot.localizer.render(language, reply)
+            raise ApiError(429, "rate_limited", text, retry_after=error.retry_after) from None
         if message.language is not None and normalize_tag(message.language) is None:
             raise ApiError(422, "unsupported_language", f"Unsupported language: {message.language}")
         incoming = Incoming(
@@ -166,8 +185,10 @@ async def _authenticate(
         raise ApiError(401, "invalid_token", "Missing or wrong bearer token.") from None
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def _error(status: int, code: str, message: str, retry_after: int | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
 
 
@@ -176,7 +197,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def api_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiError)
-        return _error(error.status, error.code, error.message)
+        return _error(error.status, error.code, error.message, error.retry_after)
 
     async def invalid_request(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
@@ -188,11 +209,17 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, StarletteHTTPException)
         return _error(error.status_code, "http_error", str(error.detail))
 
+    async def rate_limited(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RateLimited)
+        message = "Too many requests. Retry later."
+        return _error(429, "rate_limited", message, error.retry_after)
+
     async def database_down(_: Request, error: Exception) -> JSONResponse:
         log.error("database error: %s", error.__class__.__name__, exc_info=error)
         return _error(503, "unavailable", "The service is temporarily unavailable. Retry later.")
 
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RateLimited, rate_limited)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_down)
