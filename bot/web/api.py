@@ -35,6 +35,7 @@ from bot.web.schemas import (
 
 log = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not valid JSON."},
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token."},
     404: {"model": ErrorOut, "description": "No such conversation."},
     422: {"model": ErrorOut, "description": "The request is malformed or the text empty."},
@@ -84,7 +85,7 @@ def router(bot: Components) -> APIRouter:
         "/conversations",
         status_code=201,
         response_model=ConversationCreated,
-        responses={k: v for k, v in ERRORS.items() if k in (422, 503)},
+        responses={k: v for k, v in ERRORS.items() if k in (400, 422, 429, 503)},
     )
     async def create_conversation(
         request: Request,
@@ -207,6 +208,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 400 and "parsing the body" in str(error.detail):
+            return _error(400, "invalid_json", "The body is not valid JSON.")
         return _error(error.status_code, "http_error", str(error.detail))
 
     async def rate_limited(_: Request, error: Exception) -> JSONResponse:
