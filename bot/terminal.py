@@ -7,6 +7,7 @@ The conversation is stored like any other, on the configured database.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 from bot.app import build
@@ -18,6 +19,7 @@ from bot.storage.db import upgrade
 
 async def run_chat(settings: Settings, language_hint: str | None, timezone: str | None) -> int:
     """Chat on standard input and output until an empty line or end of input."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the chat, not the migrations
     await asyncio.to_thread(upgrade, settings.database_url)
     bot = build(settings)
     try:
