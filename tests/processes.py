@@ -33,8 +33,8 @@ class BotProcess:
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        full = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(self.port)}
-        full.pop("TELEGRAM_BOT_TOKEN", None)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+        full = {**inherited, **env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by stop()
             prefix="bot-", suffix=".log", delete=False
         )
