@@ -70,6 +70,12 @@ class Settings:
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    order_backend: str = "sql"
+    order_api_url: str | None = None
+    order_api_token: str | None = None
+    order_api_timeout: float = 5.0
+    order_api_retries: int = 2
+    webchat_identity_secret: str | None = None
 
     @property
     def webhook_secret(self) -> str:
@@ -96,6 +102,12 @@ class Settings:
         backend = (env.get("NLU_BACKEND") or "embedded").lower()
         if backend not in ("embedded", "rasa"):
             raise ConfigError(f"NLU_BACKEND must be 'embedded' or 'rasa', not {backend!r}")
+        order_api_url = env.get("ORDER_API_URL") or None
+        order_backend = (env.get("ORDER_BACKEND") or ("http" if order_api_url else "sql")).lower()
+        if order_backend not in ("sql", "http"):
+            raise ConfigError(f"ORDER_BACKEND must be 'sql' or 'http', not {order_backend!r}")
+        if order_backend == "http" and not order_api_url:
+            raise ConfigError("ORDER_BACKEND=http needs ORDER_API_URL")
         defaults = cls()
         return cls(
             database_url=env.get("DATABASE_URL") or defaults.database_url,
@@ -114,4 +126,10 @@ class Settings:
             telegram_base_url=env.get("TELEGRAM_BASE_URL") or defaults.telegram_base_url,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=_secret(env.get("TELEGRAM_WEBHOOK_SECRET")),
+            order_backend=order_backend,
+            order_api_url=order_api_url,
+            order_api_token=env.get("ORDER_API_TOKEN") or None,
+            order_api_timeout=_float(env, "ORDER_API_TIMEOUT", defaults.order_api_timeout),
+            order_api_retries=_int(env, "ORDER_API_RETRIES", defaults.order_api_retries),
+            webchat_identity_secret=env.get("WEBCHAT_IDENTITY_SECRET") or None,
         )

@@ -7,6 +7,7 @@ client sent wrong and 503 when the database is unreachable; never a bare 500.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Header, Request
@@ -18,8 +19,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot import texts
 from bot.app import Components
 from bot.core import Channel, Incoming, Reply
-from bot.errors import ConversationNotFound, EmptyMessage, InvalidToken, MessageTooLong
+from bot.errors import (
+    ConversationNotFound,
+    EmptyMessage,
+    InvalidIdentity,
+    InvalidToken,
+    MessageTooLong,
+)
 from bot.language import normalize_tag
+from bot.orders.identity import verify_identity
 from bot.storage.store import ConversationInfo
 from bot.web.schemas import (
     ConversationCreated,
@@ -33,8 +41,13 @@ from bot.web.schemas import (
 )
 
 log = logging.getLogger(__name__)
+INVALID_IDENTITY = (
+    "The customer identity is not valid: its signature is wrong or it has expired. "
+    "Open the chat again from the shop's website."
+)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token."},
+    403: {"model": ErrorOut, "description": "The signed identity is forged or expired."},
     404: {"model": ErrorOut, "description": "No such conversation."},
     422: {"model": ErrorOut, "description": "The request is malformed or the text empty."},
     413: {"model": ErrorOut, "description": "The message is too long."},
@@ -74,7 +87,7 @@ def router(bot: Components) -> APIRouter:
         "/conversations",
         status_code=201,
         response_model=ConversationCreated,
-        responses={k: v for k, v in ERRORS.items() if k in (422, 503)},
+        responses={k: v for k, v in ERRORS.items() if k in (403, 422, 503)},
     )
     async def create_conversation(
         body: Annotated[NewConversation | None, Body()] = None,
@@ -86,8 +99,22 @@ def router(bot: Components) -> APIRouter:
         """
         body = body or NewConversation()
         hint = body.locale or _first_language(accept_language)
+        customer = None
+        if body.identity is not None:
+            identity = body.identity
+            try:
+                customer = verify_identity(
+                    identity.customer_id,
+                    identity.expires,
+                    identity.signature,
+                    bot.settings.webchat_identity_secret,
+                    time.time(),
+                )
+            except InvalidIdentity as error:
+                log.info("identity refused: %s", error)
+                raise ApiError(403, "invalid_identity", INVALID_IDENTITY) from None
         info, token = await bot.store.create_conversation(
-            Channel.WEB, language_hint=hint, timezone=body.timezone
+            Channel.WEB, language_hint=hint, timezone=body.timezone, customer_ref=customer
         )
         return ConversationCreated(id=info.id, token=token)
 
@@ -124,6 +151,7 @@ def router(bot: Components) -> APIRouter:
                     intent=o.intent,
                     action=o.action,
                     suggestions=list(o.suggestions),
+                    details=o.details,
                 )
                 for o in outgoing
             ]
