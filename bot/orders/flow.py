@@ -141,22 +141,23 @@ class _Run:
         about_orders = self.parse.intent in ORDER_INTENTS or bool(numbers)
         if self.incoming.is_group:
             return [await self._to_private(numbers)] if about_orders else None
-        if not numbers and memory.awaiting == "number":
-            bare = _BARE_NUMBER.match(text)
-            numbers = ["ORD" + re.sub(r"\D", "", bare.group(1))] if bare else []
         if numbers:
             memory.number, memory.awaiting = numbers[0], None
             email, phone = self._contact(text, bare_digits=False)
             if email or phone:  # the number and the proof in one message
                 return await self._verify(email, phone)
             return await self._lookup(numbers[0])
+        bare = _BARE_NUMBER.match(text) if memory.awaiting == "number" else None
+        if bare:  # just the digits, when the number was asked for
+            memory.number, memory.awaiting = "ORD" + re.sub(r"\D", "", bare.group(1)), None
+            return await self._lookup(memory.number)
         if memory.awaiting == "contact":
             email, phone = self._contact(text)
             if email or phone:
                 return await self._verify(email, phone)
-            if about_orders:
-                return [self._say(texts.ORDER_CONTACT_FORMAT)]
-            return None
+            if self.parse.intent != "my_orders":
+                return [self._say(texts.ORDER_CONTACT_FORMAT)] if about_orders else None
+            memory.awaiting = None
         if _ORDER_LIKE.search(text) or (memory.awaiting == "number" and _DIGITS.search(text)):
             memory.awaiting = "number"
             return [self._say(texts.ORDER_BAD_NUMBER)]
