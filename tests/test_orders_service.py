@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, func, inspect, select
 
 from bot.app import Components, build_orders
 from bot.config import ConfigError, Settings
@@ -20,11 +22,25 @@ from bot.orders.http import HttpOrderService
 from bot.orders.identity import contact_matches, sign_identity, verify_identity
 from bot.orders.sql import SqlOrderService
 from bot.storage import models
+from bot.storage.db import downgrade, sync_url, upgrade
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 # -- SQL, with the demo catalogue ---------------------------------------------------------
+def test_the_migrations_match_the_models(database_url: str) -> None:
+    """The hand-written migrations build exactly the tables the models declare."""
+    upgrade(database_url)
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), models.Base.metadata) == []
+    engine.dispose()
+    downgrade(database_url, "0001")
+    engine = create_engine(sync_url(database_url))
+    assert "orders" not in inspect(engine).get_table_names()
+    engine.dispose()
+
+
 async def test_demo_data_covers_every_status_and_is_idempotent(bot_on: Components) -> None:
     first = await load_demo(bot_on.engine, NOW)
     second = await load_demo(bot_on.engine, NOW)

@@ -18,6 +18,7 @@ Errors, as a tree (all become :class:`~bot.errors.OrderServiceUnavailable`)::
     httpx.TransportError (connect, read, timeouts)  retried, then unavailable
     5xx, 429                                        retried, then unavailable
     other 4xx (401 wrong token, 400 ...)            unavailable at once (a setup error)
+    other httpx.HTTPError (undecodable, redirects)  unavailable at once
     a body that is not the JSON above               unavailable at once
 """
 
@@ -79,6 +80,8 @@ class HttpOrderService:
                     raise OrderServiceUnavailable(
                         f"order API: {error.__class__.__name__}"
                     ) from error
+            except httpx.HTTPError as error:  # undecodable body, redirect loop: not transient
+                raise OrderServiceUnavailable(f"order API: {error.__class__.__name__}") from error
             else:
                 if response.status_code == 404:
                     return None
