@@ -108,6 +108,8 @@ class Settings:
             raise ConfigError(f"ORDER_BACKEND must be 'sql' or 'http', not {order_backend!r}")
         if order_backend == "http" and not order_api_url:
             raise ConfigError("ORDER_BACKEND=http needs ORDER_API_URL")
+        if order_api_url and not re.match(r"https?://[^/\s]+", order_api_url):
+            raise ConfigError(f"ORDER_API_URL must be an http(s) URL, not {order_api_url!r}")
         defaults = cls()
         return cls(
             database_url=env.get("DATABASE_URL") or defaults.database_url,

@@ -5,6 +5,9 @@ files) gets a request to type. Groups: the bot answers only when mentioned, when
 message replies to one of its messages, or for its commands, and answers each member in
 a conversation of their own (chat id ``"<chat>:<user>"``), replying to their message.
 Edited messages, messages of other bots and of channels (``sender_chat``) are ignored.
+Order details never appear in a group: a reply with ``details["private_chat"]`` gets a
+button opening a private chat (``https://t.me/<bot>?start=<payload>``), and ``/start
+<payload>`` there hands the payload to the pipeline (``Incoming.deep_link``).
 
 Conversation state is in the database (the pipeline's), never in python-telegram-bot:
 no ``ConversationHandler``, no persistence. The same update delivered twice to this

@@ -199,6 +199,8 @@ def test_settings_choose_the_order_backend(settings: Settings) -> None:
         Settings.from_env({"ORDER_BACKEND": "http"})
     with pytest.raises(ConfigError):
         Settings.from_env({"ORDER_BACKEND": "carrier-pigeon"})
+    with pytest.raises(ConfigError):
+        Settings.from_env({"ORDER_API_URL": "shop.example/api"})
     service, engine = build_orders(
         replace(settings, order_backend="http", order_api_url="http://x")
     )

@@ -90,9 +90,9 @@ class OrderFlow:
         limits: Limits | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._service = service
-        self._limits = limits or Limits()
-        self._clock = clock
+        self.service = service
+        self.limits = limits or Limits()
+        self.clock = clock
 
     async def handle(
         self, message: OrderTurn, steps: list[Step], state: DialogueState
@@ -121,11 +121,11 @@ class _Run:
     """One message through the flow (keeps the per-message context together)."""
 
     def __init__(self, flow: OrderFlow, message: OrderTurn, memory: _Memory) -> None:
-        self.flow, self.memory = flow, memory
+        self.service, self.limits, self.memory = flow.service, flow.limits, memory
         self.turn, self.incoming, self.parse = message.turn, message.incoming, message.parse
         self.session = message.turn.session
         self.conversation = message.turn.conversation
-        self.now = flow._clock()
+        self.now = flow.clock()
         self.intent = self.parse.intent if self.parse.intent in ORDER_INTENTS else "order_status"
         user = self.incoming.channel_user_id
         self.telegram_user = int(user) if user and user.lstrip("-").isdigit() else None
@@ -173,7 +173,7 @@ class _Run:
     # -- the steps ----------------------------------------------------------------------
     async def _lookup(self, number: str) -> list[Step]:
         try:
-            order = await self.flow._service.get(number)
+            order = await self.service.get(number)
         except OrderServiceUnavailable as error:
             return await self._unavailable(number, error)
         owner = await records.customer_ref(self.session, self.conversation, self.telegram_user)
@@ -197,7 +197,7 @@ class _Run:
         if locked:
             return locked
         try:
-            order = await self.flow._service.get(number)
+            order = await self.service.get(number)
         except OrderServiceUnavailable as error:
             return await self._unavailable(number, error)
         if contact_matches(order, email, phone) and order is not None:
@@ -218,7 +218,7 @@ class _Run:
             self.memory.awaiting = "number"
             return [self._say(texts.ORDER_MY_ORDERS_UNKNOWN)]
         try:
-            orders = await self.flow._service.orders_of(owner)
+            orders = await self.service.orders_of(owner)
         except OrderServiceUnavailable as error:
             return await self._unavailable(None, error)
         await self._audit(None, "my_orders", f"listed_{len(orders)}")
@@ -233,7 +233,7 @@ class _Run:
         if self.telegram_user is None:
             return self._say(texts.ORDER_GROUP_PRIVATE)
         payload = await records.create_link(
-            self.session, self.telegram_user, number, self.now, self.flow._limits.link_lifetime
+            self.session, self.telegram_user, number, self.now, self.limits.link_lifetime
         )
         await self._audit(number, "group", "private_link")
         step = self._say(texts.ORDER_GROUP_PRIVATE)
@@ -261,7 +261,7 @@ class _Run:
         return step
 
     async def _locked(self, number: str) -> list[Step] | None:
-        limits, since = self.flow._limits, self.now - self.flow._limits.window
+        limits, since = self.limits, self.now - self.limits.window
         keys = self._keys(number)
         for key in keys:
             limit = limits.per_order if key.startswith("order:") else limits.per_customer
