@@ -17,6 +17,10 @@ from bot.langid import LanguageDetector
 from bot.nlu import NluBackend
 from bot.nlu.embedded import EmbeddedNlu
 from bot.nlu.rasa import RasaNlu
+from bot.orders import OrderService
+from bot.orders.flow import OrderFlow
+from bot.orders.http import HttpOrderService
+from bot.orders.sql import SqlOrderService
 from bot.pipeline import Pipeline
 from bot.storage.db import create_engine
 from bot.storage.store import Store
@@ -39,13 +43,19 @@ class Components:
     events: EventBus
     delivery: Delivery
     limits: RateLimits
+    orders: OrderService
+    order_engine: AsyncEngine | None = None
 
     async def close(self) -> None:
-        """Release the database connections and the NLU's HTTP client."""
+        """Release the database connections and the NLU's and order API's HTTP clients."""
         if isinstance(self.nlu, RasaNlu):
             await self.nlu.aclose()
         if isinstance(self.events, RedisEventBus):
             await self.events.aclose()
+        if isinstance(self.orders, HttpOrderService):
+            await self.orders.aclose()
+        if self.order_engine is not None:
+            await self.order_engine.dispose()
         await self.engine.dispose()
 
 
@@ -59,6 +69,23 @@ def build_nlu(settings: Settings) -> tuple[NluBackend, EmbeddedNlu]:
         log.info("NLU: Rasa server at %s (embedded NLU as fallback)", settings.rasa_url)
         return RasaNlu(client, settings.nlu_threshold), embedded
     return embedded, embedded
+
+
+def build_orders(settings: Settings) -> tuple[OrderService, AsyncEngine | None]:
+    """Return the configured order service (and the engine it reads with, if its own)."""
+    if settings.order_backend == "http" and settings.order_api_url:
+        headers = {"Accept": "application/json"}
+        if settings.order_api_token:
+            headers["Authorization"] = f"Bearer {settings.order_api_token}"
+        client = httpx.AsyncClient(
+            base_url=settings.order_api_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=settings.order_api_timeout,
+        )
+        log.info("orders: the shop's order API at %s", settings.order_api_url)
+        return HttpOrderService(client, retries=settings.order_api_retries), None
+    engine = create_engine(settings.database_url, pool_size=2, reader=True)
+    return SqlOrderService(engine), engine
 
 
 def build(
@@ -77,8 +104,15 @@ def build(
     localizer = localizer or Localizer(settings.locales_dir)
     detector = detector or LanguageDetector()
     nlu_backend, fallback = nlu or build_nlu(settings)
+    orders, order_engine = build_orders(settings)
     pipeline = Pipeline(
-        store, detector, nlu_backend, fallback, localizer, max_length=settings.max_message_length
+        store,
+        detector,
+        nlu_backend,
+        fallback,
+        localizer,
+        OrderFlow(orders),
+        max_length=settings.max_message_length,
     )
     events: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else LocalEventBus()
     counter: Counter = (
@@ -100,4 +134,6 @@ def build(
         events,
         Delivery(events),
         limits,
+        orders,
+        order_engine,
     )

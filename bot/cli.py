@@ -75,12 +75,25 @@ def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _not_yet(name: str, issue: int) -> int:
-    print(
-        f"'{name}' is not available in this version yet (tracked in issue {issue}).",
-        file=sys.stderr,
-    )
-    return 2
+def _demo_data(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.orders.demo import load_demo
+    from bot.storage.db import create_engine, upgrade
+
+    upgrade(settings.database_url)
+
+    async def load() -> list[str]:
+        engine = create_engine(settings.database_url)
+        try:
+            return await load_demo(engine)
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(load())
+    for line in report:
+        print(line)
+    added = sum(line.endswith("[added]") for line in report)
+    print(f"{added} added, {len(report) - added} already there")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -121,7 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": _db,
         "train": _train,
         "evaluate": _evaluate,
+        "demo-data": _demo_data,
     }
-    if args.command == "demo-data":
-        return _not_yet("demo-data", 4)
     return handlers[args.command](settings, args)

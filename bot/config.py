@@ -73,6 +73,12 @@ class Settings:
     redis_url: str | None = None
     rate_limit_per_conversation: int = 30
     rate_limit_per_address: int = 600
+    order_backend: str = "sql"
+    order_api_url: str | None = None
+    order_api_token: str | None = None
+    order_api_timeout: float = 5.0
+    order_api_retries: int = 2
+    webchat_identity_secret: str | None = None
 
     @property
     def webhook_secret(self) -> str:
@@ -99,6 +105,14 @@ class Settings:
         backend = (env.get("NLU_BACKEND") or "embedded").lower()
         if backend not in ("embedded", "rasa"):
             raise ConfigError(f"NLU_BACKEND must be 'embedded' or 'rasa', not {backend!r}")
+        order_api_url = env.get("ORDER_API_URL") or None
+        order_backend = (env.get("ORDER_BACKEND") or ("http" if order_api_url else "sql")).lower()
+        if order_backend not in ("sql", "http"):
+            raise ConfigError(f"ORDER_BACKEND must be 'sql' or 'http', not {order_backend!r}")
+        if order_backend == "http" and not order_api_url:
+            raise ConfigError("ORDER_BACKEND=http needs ORDER_API_URL")
+        if order_api_url and not re.match(r"https?://[^/\s]+", order_api_url):
+            raise ConfigError(f"ORDER_API_URL must be an http(s) URL, not {order_api_url!r}")
         defaults = cls()
         return cls(
             database_url=env.get("DATABASE_URL") or defaults.database_url,
@@ -124,4 +138,10 @@ class Settings:
             rate_limit_per_address=_int(
                 env, "RATE_LIMIT_PER_ADDRESS", defaults.rate_limit_per_address
             ),
+            order_backend=order_backend,
+            order_api_url=order_api_url,
+            order_api_token=env.get("ORDER_API_TOKEN") or None,
+            order_api_timeout=_float(env, "ORDER_API_TIMEOUT", defaults.order_api_timeout),
+            order_api_retries=_int(env, "ORDER_API_RETRIES", defaults.order_api_retries),
+            webchat_identity_secret=env.get("WEBCHAT_IDENTITY_SECRET") or None,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 
@@ -49,6 +50,9 @@ class Incoming:
             command); it switches the conversation like "English please" does.
         intent: An intent the channel already knows (a command such as ``/human``, a
             quick-reply button); the NLU is skipped.
+        channel_user_id: The sender's account on the channel (the Telegram user id):
+            an account linked to a customer sees that customer's orders.
+        deep_link: The payload of a deep link that opened the chat (``/start <payload>``).
     """
 
     conversation_id: str
@@ -59,11 +63,25 @@ class Incoming:
     is_group: bool = False
     chosen_language: str | None = None
     intent: str | None = None
+    channel_user_id: str | None = None
+    deep_link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount in a currency (ISO 4217), formatted by Babel for the reader's locale."""
+
+    amount: Decimal
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A reply before rendering: a catalog message id and its parameters."""
+    """A reply before rendering: a catalog message id and its parameters.
+
+    A parameter may itself be a :class:`Reply` (translated too), a :class:`datetime.date`
+    or a :class:`Money`: each is formatted for the reader's locale when rendered.
+    """
 
     message: str
     params: dict[str, Any] = field(default_factory=dict)

@@ -41,9 +41,10 @@ FAQ: Mapping[str, str] = {
     "goodbye": texts.GOODBYE,
     "thanks": texts.THANKS,
     "ask_human": texts.HUMAN_CONTACTS,
-    "order_status": texts.ORDER_LOOKUP_UNAVAILABLE,
-    "inform": texts.ORDER_LOOKUP_UNAVAILABLE,
 }
+#: Intents about orders: the dialogue asks for the number; :mod:`bot.orders.flow` takes
+#: the message over from there (lookup, verification, status).
+ORDER_INTENTS = frozenset({"order_status", "inform", "my_orders"})
 REFUSALS: Mapping[str, str] = {
     "refuse_customs": policy.REFUSE_CUSTOMS,
     "refuse_tax": policy.REFUSE_TAX,
@@ -60,13 +61,20 @@ UNSUPPORTED_INTENT = "unsupported_language"
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One reply the dialogue decided on, before rendering."""
+    """One reply the dialogue decided on, before rendering.
+
+    Attributes:
+        more: Further paragraphs of the same reply, each on a line of its own.
+        details: Machine-readable facts for the channel (see :class:`bot.core.Outgoing`).
+    """
 
     reply: Reply
     action: Action
     intent: str | None
     suggestions: tuple[str, ...] = ()
     local_hours: bool = False
+    more: tuple[Reply, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +126,14 @@ def respond(
         )
     refusals = [Step(Reply(REFUSALS[r]), Action.REFUSE, r) for r in verdict.refusals]
     intent = verdict.intent
-    if intent is None or (intent not in FAQ and intent not in ("abuse", "faq_languages")):
+    known = intent in FAQ or intent in ORDER_INTENTS or intent in ("abuse", "faq_languages")
+    if intent is None or not known:
         return (refusals, replace(state, misses=0)) if refusals else _not_understood(state)
     state = replace(state, misses=0)
     if intent == "abuse":
         return _abuse(state)
+    if intent in ORDER_INTENTS:
+        return [Step(Reply(texts.ORDER_ASK_NUMBER), Action.ORDER, intent), *refusals], state
     if intent == "faq_languages":
         reply = Reply(texts.FAQ_LANGUAGES, {"languages": languages})
         return [Step(reply, Action.ANSWER, intent), *refusals], state

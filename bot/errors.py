@@ -6,7 +6,10 @@
     │   └── MessageTooLong
     ├── ConversationNotFound  no conversation has that id
     ├── InvalidToken          the bearer token is missing or wrong
-    └── NluUnavailable        the NLU backend did not answer (the pipeline falls back)
+    ├── NluUnavailable        the NLU backend did not answer (the pipeline falls back)
+    ├── OrderServiceUnavailable  the order system did not answer usably (the customer
+    │                            gets an apology and the offer of a person)
+    └── InvalidIdentity       a web chat identity is forged, malformed or expired
 
 Each error carries what a handler needs to answer safely; none carries secrets.
 """
@@ -44,3 +47,11 @@ class InvalidToken(BotError):
 
 class NluUnavailable(BotError):
     """The NLU backend did not answer; the pipeline falls back to the embedded one."""
+
+
+class OrderServiceUnavailable(BotError):
+    """The order system is down, slow or answered something unusable."""
+
+
+class InvalidIdentity(BotError):
+    """A signed customer identity is forged, malformed or expired (or not accepted)."""

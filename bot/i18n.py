@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_time, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency
 from babel.support import Translations
 
 from bot import texts
-from bot.core import Reply
+from bot.core import Money, Reply
 
 #: BCP-47 tag → gettext catalog directory name.
 CATALOGS: Mapping[str, str] = {
@@ -93,9 +94,22 @@ class Localizer:
         return translations.gettext(message)
 
     def render(self, language: str, reply: Reply) -> str:
-        """Translate a reply and fill in its parameters."""
+        """Translate a reply and fill in its parameters (see :class:`Reply`)."""
         text = self.gettext(language, reply.message)
-        return text.format(**reply.params) if reply.params else text
+        if not reply.params:
+            return text
+        return text.format(**{k: self._value(language, v) for k, v in reply.params.items()})
+
+    def _value(self, language: str, value: object) -> object:
+        """Format one parameter: nested replies, dates and amounts for ``language``."""
+        if isinstance(value, Reply):
+            return self.render(language, value)
+        if isinstance(value, Money):
+            return format_currency(value.amount, value.currency, locale=self.locale(language))
+        if isinstance(value, date):
+            day = value.date() if isinstance(value, datetime) else value
+            return format_date(day, format="medium", locale=self.locale(language))
+        return value
 
     def language_names(self) -> str:
         """List the supported languages, each by its own name (``English, 简体中文, …``)."""

@@ -1,8 +1,8 @@
 """The path of one message, in one function: :meth:`Pipeline.handle`.
 
 agent relay (when a human owns the conversation) → language → NLU → policy guard →
-dialogue → save → render. Every channel calls it with an :class:`Incoming` and sends
-the :class:`Outgoing` replies it returns.
+dialogue → orders (lookup and verification) → save → render. Every channel calls it
+with an :class:`Incoming` and sends the :class:`Outgoing` replies it returns.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.langid import Detection, LanguageDetector
 from bot.language import LanguageChoice, choose_language, normalize_tag
 from bot.nlu import NluBackend, Parse
 from bot.nlu.entities import extract
+from bot.orders.flow import OrderFlow, OrderTurn
 from bot.storage.store import Store, Turn
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class Pipeline:
         nlu: NluBackend,
         fallback_nlu: NluBackend,
         localizer: Localizer,
+        orders: OrderFlow,
         max_length: int = 4000,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -73,6 +75,7 @@ class Pipeline:
         self._nlu = nlu
         self._fallback_nlu = fallback_nlu
         self._localizer = localizer
+        self._orders = orders
         self.max_length = max_length
         self._clock = clock
 
@@ -95,6 +98,9 @@ class Pipeline:
             state = DialogueState.from_dict(turn.state)
             verdict = guard.check(parse, text)
             steps, state = respond(verdict, choice, state, self._localizer.language_names())
+            steps, state = await self._orders.handle(
+                OrderTurn(turn, incoming, parse, choice), steps, state
+            )
             if state.restricted:
                 log.warning("conversation %s restricted after abuse", incoming.conversation_id)
             zone = incoming.timezone or turn.conversation.timezone
@@ -136,7 +142,8 @@ class Pipeline:
 
     def _render(self, step: Step, language: str, zone: str | None) -> Outgoing:
         reply_language = "en" if step.intent == "unsupported_language" else language
-        text = self._localizer.render(reply_language, step.reply)
+        parts = (step.reply, *step.more)
+        text = "\n".join(self._localizer.render(reply_language, part) for part in parts)
         if step.local_hours and zone:
             local = self._localizer.service_hours_local(reply_language, zone, self._clock())
             if local is not None:
@@ -147,4 +154,5 @@ class Pipeline:
             intent=step.intent,
             action=step.action,
             suggestions=tuple(self._localizer.gettext(reply_language, s) for s in step.suggestions),
+            details=dict(step.details),
         )

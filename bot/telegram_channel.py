@@ -5,6 +5,9 @@ files) gets a request to type. Groups: the bot answers only when mentioned, when
 message replies to one of its messages, or for its commands, and answers each member in
 a conversation of their own (chat id ``"<chat>:<user>"``), replying to their message.
 Edited messages, messages of other bots and of channels (``sender_chat``) are ignored.
+Order details never appear in a group: a reply with ``details["private_chat"]`` gets a
+button opening a private chat (``https://t.me/<bot>?start=<payload>``), and ``/start
+<payload>`` there hands the payload to the pipeline (``Incoming.deep_link``).
 
 Conversation state is in the database (the pipeline's), never in python-telegram-bot:
 no ``ConversationHandler``, no persistence. The same update delivered twice to this
@@ -19,7 +22,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Bot, Chat, Message, Update, User
+from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -52,6 +55,7 @@ from bot.telegram_ui import (
     Command,
     language_keyboard,
     pressed_label,
+    private_chat_keyboard,
     register_commands,
     suggestion_keyboard,
 )
@@ -117,9 +121,10 @@ class TelegramChannel:
 
         async def answer(update: Update, context: Context) -> None:
             message, chat, user = _message_parts(update)
-            if context.args:  # a deep link's payload (/start <payload>): not used yet
-                log.debug("/%s with payload %r", command.name, " ".join(context.args))
-            await self._converse(context.bot, chat, user, command, message)
+            payload = None
+            if context.args and command.name == "start" and chat.type == ChatType.PRIVATE:
+                payload = context.args[0][:64]  # a deep link's payload (/start <payload>)
+            await self._converse(context.bot, chat, user, command, message, deep_link=payload)
 
         return answer
 
@@ -200,6 +205,7 @@ class TelegramChannel:
         key: str | None = None,
         intent: str | None = None,
         chosen: str | None = None,
+        deep_link: str | None = None,
     ) -> None:
         """Hand one customer message to the pipeline and send its replies.
 
@@ -220,6 +226,8 @@ class TelegramChannel:
             is_group=chat.type != ChatType.PRIVATE,
             chosen_language=chosen,
             intent=intent,
+            channel_user_id=str(user.id),
+            deep_link=deep_link,
         )
         try:
             replies = await self._pipeline.handle(incoming)
@@ -230,9 +238,17 @@ class TelegramChannel:
                 bot,
                 chat.id,
                 reply.text,
-                keyboard=suggestion_keyboard(reply.suggestions),
+                keyboard=self._keyboard(bot, reply),
                 reply_to=_in_group(chat, message),
             )
+
+    def _keyboard(self, bot: Bot, reply: Outgoing) -> InlineKeyboardMarkup | None:
+        """Return a reply's buttons: a link to a private chat, or its quick replies."""
+        payload = reply.details.get("private_chat")
+        if isinstance(payload, str) and bot.username:
+            label = self._localizer.gettext(reply.language, texts.ORDER_OPEN_PRIVATE)
+            return private_chat_keyboard(label, bot.username, payload)
+        return suggestion_keyboard(reply.suggestions)
 
     def _command_text(self, command: Command, language: str) -> str:
         """Say a command in words: its description in the conversation's language.

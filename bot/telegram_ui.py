@@ -108,6 +108,12 @@ def suggestion_keyboard(suggestions: Sequence[str]) -> InlineKeyboardMarkup | No
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
+def private_chat_keyboard(label: str, bot_username: str, payload: str) -> InlineKeyboardMarkup:
+    """Return one URL button opening a private chat with the bot at ``/start <payload>``."""
+    url = f"https://t.me/{bot_username}?start={payload}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
+
+
 def language_keyboard() -> InlineKeyboardMarkup:
     """Return the language picker: every supported language by its own name."""
     buttons = [

@@ -66,11 +66,104 @@ ERROR_RATE_LIMITED = N_(
     "You are sending messages too quickly. Please wait {seconds} seconds and try again."
 )
 
-# -- orders (until the order lookup is connected) -------------------------------------------
-ORDER_LOOKUP_UNAVAILABLE = N_(
-    "I can't look up orders in this chat yet. Please email help@xoobay.com with your order "
-    "number, or use Live Chat from 08:00 to 24:00 Hong Kong time."
+# -- orders -------------------------------------------------------------------------------
+ORDER_ASK_NUMBER = N_(
+    "Please tell me your order number. It starts with ORD followed by digits, for example "
+    "ORD2024001234."
 )
+ORDER_BAD_NUMBER = N_(
+    "That doesn't look like an order number. Order numbers start with ORD followed by 6 to "
+    "20 digits, for example ORD2024001234."
+)
+ORDER_ASK_CONTACT = N_(
+    "To protect your privacy, please confirm the email address or the phone number used for "
+    "order {number}. The last 4 digits of the phone number are enough."
+)
+ORDER_CONTACT_FORMAT = N_(
+    "Please send the email address or the phone number used for the order (at least the "
+    "last 4 digits of the phone number)."
+)
+ORDER_NOT_VERIFIED = N_(
+    "Sorry, I can't show an order for these details. Please check the order number and the "
+    "email address or phone number used for the order."
+)
+ORDER_LOCKED = N_(
+    "For your security, I can't check orders in this chat for a while after several "
+    "unsuccessful attempts. Please try again in {minutes} minutes, or email help@xoobay.com."
+)
+ORDER_UNAVAILABLE = N_(
+    "Sorry, I can't reach the order system right now. Please try again in a few minutes, "
+    "or I can connect you with a person."
+)
+ORDER_SUMMARY = N_("Order {number}, placed on {placed}, total {total}. Status: {status}.")
+ORDER_TRACKING = N_("Shipped on {shipped} with {carrier}, tracking number {tracking}.")
+ORDER_DELIVERED_ON = N_("Delivered on {delivered}.")
+ORDER_REFUND_OVERDUE = N_(
+    "The refund for order {number} was due by {due} and is overdue. This is urgent under our "
+    "support policy: I can connect you with a person right away."
+)
+ORDER_GROUP_PRIVATE = N_(
+    "For your privacy, I don't show order details in a group. Tap the button to continue "
+    "in a private chat with me."
+)
+ORDER_OPEN_PRIVATE = N_("Continue in private chat")
+ORDER_LINK_EXPIRED = N_(
+    "This link has expired or was already used. Please tell me your order number here."
+)
+ORDER_MY_ORDERS = N_("Your orders:")
+ORDER_LIST_LINE = N_("{number}, placed on {placed}: {status}")
+ORDER_MY_ORDERS_NONE = N_("I can't find any orders for your account.")
+ORDER_MY_ORDERS_UNKNOWN = N_(
+    "To list your orders I need to know it's you: open this chat while signed in on the "
+    "XOOBAY website, or tell me an order number and confirm it with the email address or "
+    "phone number used for the order."
+)
+
+# -- order statuses: a short name, and what it means with the next step ---------------------
+STATUS_PENDING_PAYMENT = N_("pending payment")
+STATUS_PAID = N_("paid")
+STATUS_PROCESSING = N_("processing")
+STATUS_SHIPPED = N_("shipped")
+STATUS_IN_TRANSIT = N_("in transit")
+STATUS_CUSTOMS_HOLD = N_("customs hold")
+STATUS_DELIVERED = N_("delivered")
+STATUS_CANCELLED = N_("cancelled")
+STATUS_REFUND_PENDING = N_("refund pending")
+STATUS_REFUNDED = N_("refunded")
+MEANING_PENDING_PAYMENT = N_(
+    "We have not received the payment yet. Please complete it through one of the "
+    "platform's partner payment channels; the seller prepares the order once it is paid."
+)
+MEANING_PAID = N_(
+    "Your payment has been received. The seller will prepare your order next; no action "
+    "is needed from you."
+)
+MEANING_PROCESSING = N_(
+    "The seller is preparing your order for shipping. You will see a tracking number here "
+    "once it has been handed to the carrier."
+)
+MEANING_SHIPPED = N_(
+    "The seller has handed your parcel to the carrier. You can follow it with the tracking "
+    "number on the carrier's website."
+)
+MEANING_IN_TRANSIT = N_(
+    "Your parcel is on its way with the carrier. You can follow it with the tracking number "
+    "on the carrier's website."
+)
+MEANING_CUSTOMS_HOLD = N_("Your parcel is being held by customs in the destination country.")
+MEANING_DELIVERED = N_(
+    "The carrier reports your parcel as delivered. If you have not received it, please "
+    "contact us with your order number."
+)
+MEANING_CANCELLED = N_(
+    "This order has been cancelled. If you paid for it, the refund goes back through the "
+    "partner payment channel you used."
+)
+MEANING_REFUND_PENDING = N_(
+    "Your refund is being processed and goes back through the partner payment channel you used."
+)
+MEANING_REFUNDED = N_("Your refund has been issued through the partner payment channel you used.")
+
 HUMAN_CONTACTS = N_(
     "You can reach a person through Live Chat on our website or the hotline +852 9195 0500, "
     "from 08:00 to 24:00 Hong Kong time, or by email at help@xoobay.com at any time."

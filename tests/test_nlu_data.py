@@ -28,6 +28,7 @@ EXPECTED_INTENTS = frozenset(
         "bot_capabilities",
         "ask_human",
         "order_status",
+        "my_orders",
         "inform",
         "faq_contact_email",
         "faq_email_subject",

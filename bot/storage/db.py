@@ -53,15 +53,20 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """Create the app's async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def create_engine(url: str, *, pool_size: int = 10, reader: bool = False) -> AsyncEngine:
+    """Create the app's async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A ``reader`` engine (for read-only services called inside a turn) begins its SQLite
+    transactions deferred: in WAL mode it reads while a turn holds the write lock.
+    """
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         if target.database and target.database != ":memory:":
             Path(target.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(target, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        if not reader:
+            event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_async_engine(
         target, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True

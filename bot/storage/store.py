@@ -24,7 +24,29 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
-from bot.storage.models import Conversation, Message
+from bot.storage.models import Conversation, Customer, Message
+
+
+async def customer_id(session: AsyncSession, ref: str) -> int:
+    """Return the row id of the customer with shop id ``ref``, adding the row once.
+
+    Two processes adding the same new customer end with one row: the loser of the
+    insert race reads the winner's.
+    """
+    query = select(Customer.id).where(Customer.external_id == ref)
+    found = await session.scalar(query)
+    if found is not None:
+        return found
+    try:
+        async with session.begin_nested():
+            row = Customer(external_id=ref)
+            session.add(row)
+        return row.id
+    except IntegrityError:
+        found = await session.scalar(query)
+        if found is None:  # pragma: no cover - the unique row vanished in between
+            raise
+        return found
 
 
 def _hash_token(token: str) -> str:
@@ -94,6 +116,11 @@ class Turn:
     def __init__(self, session: AsyncSession, conversation: Conversation) -> None:
         self._session = session
         self.conversation = conversation
+
+    @property
+    def session(self) -> AsyncSession:
+        """The turn's transaction: what a step writes here commits with the turn."""
+        return self._session
 
     @property
     def state(self) -> dict[str, Any]:
@@ -176,8 +203,13 @@ class Store:
         language_hint: str | None = None,
         timezone: str | None = None,
         channel_chat_id: str | None = None,
+        customer_ref: str | None = None,
     ) -> tuple[ConversationInfo, str]:
-        """Start a conversation; return it and its bearer token (stored only hashed)."""
+        """Start a conversation; return it and its bearer token (stored only hashed).
+
+        ``customer_ref`` (the shop's customer id, already verified) links the
+        conversation to that customer, who is added to ``customers`` once.
+        """
         token = secrets.token_urlsafe(32)
         row = Conversation(
             id=str(uuid.uuid4()),
@@ -189,6 +221,8 @@ class Store:
             state={},
         )
         async with self._sessions.begin() as session:
+            if customer_ref is not None:
+                row.customer_id = await customer_id(session, customer_ref)
             session.add(row)
         return _info(row), token
 

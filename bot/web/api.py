@@ -7,6 +7,7 @@ client sent wrong and 503 when the database is unreachable; never a bare 500.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Header, Request
@@ -18,8 +19,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot import texts
 from bot.app import Components
 from bot.core import Channel, Incoming, Reply
-from bot.errors import ConversationNotFound, EmptyMessage, InvalidToken, MessageTooLong
+from bot.errors import (
+    ConversationNotFound,
+    EmptyMessage,
+    InvalidIdentity,
+    InvalidToken,
+    MessageTooLong,
+)
 from bot.language import normalize_tag
+from bot.orders.identity import verify_identity
 from bot.storage.store import ConversationInfo
 from bot.web.limits import RateLimited
 from bot.web.schemas import (
@@ -34,9 +42,14 @@ from bot.web.schemas import (
 )
 
 log = logging.getLogger(__name__)
+INVALID_IDENTITY = (
+    "The customer identity is not valid: its signature is wrong or it has expired. "
+    "Open the chat again from the shop's website."
+)
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not valid JSON."},
     401: {"model": ErrorOut, "description": "Missing or wrong bearer token."},
+    403: {"model": ErrorOut, "description": "The signed identity is forged or expired."},
     404: {"model": ErrorOut, "description": "No such conversation."},
     422: {"model": ErrorOut, "description": "The request is malformed or the text empty."},
     429: {"model": ErrorOut, "description": "Too many requests; see Retry-After."},
@@ -85,7 +98,7 @@ def router(bot: Components) -> APIRouter:
         "/conversations",
         status_code=201,
         response_model=ConversationCreated,
-        responses={k: v for k, v in ERRORS.items() if k in (400, 422, 429, 503)},
+        responses={k: v for k, v in ERRORS.items() if k in (400, 403, 422, 429, 503)},
     )
     async def create_conversation(
         request: Request,
@@ -99,8 +112,22 @@ def router(bot: Components) -> APIRouter:
         await bot.limits.check(_address(request))
         body = body or NewConversation()
         hint = body.locale or _first_language(accept_language)
+        customer = None
+        if body.identity is not None:
+            identity = body.identity
+            try:
+                customer = verify_identity(
+                    identity.customer_id,
+                    identity.expires,
+                    identity.signature,
+                    bot.settings.webchat_identity_secret,
+                    time.time(),
+                )
+            except InvalidIdentity as error:
+                log.info("identity refused: %s", error)
+                raise ApiError(403, "invalid_identity", INVALID_IDENTITY) from None
         info, token = await bot.store.create_conversation(
-            Channel.WEB, language_hint=hint, timezone=body.timezone
+            Channel.WEB, language_hint=hint, timezone=body.timezone, customer_ref=customer
         )
         return ConversationCreated(id=info.id, token=token)
 
@@ -144,6 +171,7 @@ def router(bot: Components) -> APIRouter:
                     intent=o.intent,
                     action=o.action,
                     suggestions=list(o.suggestions),
+                    details=o.details,
                 )
                 for o in outgoing
             ]

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from bot.core import Action
 
 
+class Identity(BaseModel):
+    """A customer identity signed by the shop's website (see the README's recipe)."""
+
+    customer_id: str = Field(
+        min_length=1, max_length=128, description="The shop's id of the signed-in customer."
+    )
+    expires: int = Field(description="Unix time (seconds) after which the identity is refused.")
+    signature: str = Field(
+        max_length=128,
+        description='Hex HMAC-SHA256 of f"{customer_id}.{expires}" with WEBCHAT_IDENTITY_SECRET.',
+    )
+
+
 class NewConversation(BaseModel):
     """Optional body of ``POST /api/v1/conversations``."""
+
+    identity: Identity | None = Field(
+        default=None,
+        description="The signed-in customer: they see their own orders without further checks.",
+    )
 
     locale: str | None = Field(
         default=None, max_length=35, description="The browser's language, a hint (e.g. de-DE)."
@@ -51,6 +71,10 @@ class ReplyOut(BaseModel):
     intent: str | None = Field(description="The NLU's intent name, if any.")
     action: Action
     suggestions: list[str] = Field(default_factory=list, description="Quick replies.")
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Machine-readable facts of the reply (a ticket's id, priority, position).",
+    )
 
 
 class Replies(BaseModel):

@@ -1,0 +1,150 @@
+"""What the order flow keeps in the database, inside the message's own transaction.
+
+Failed verifications (counted per key for the rate limit, so every process sees them),
+the audit trail, one-time deep links from groups, and customers linked to a Telegram
+account or a web conversation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.orders import aware
+from bot.storage.models import Conversation, Customer, OrderAttempt, OrderAudit, OrderLink
+from bot.storage.store import customer_id
+
+#: Deep-link payloads of the order flow start with this (other ``/start`` payloads do not).
+LINK_PREFIX = "o_"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def order_key(number: str) -> str:
+    """The rate-limit key of an order number (hashed: keys are not an order list)."""
+    return f"order:{_digest(number)[:40]}"
+
+
+async def failures(session: AsyncSession, key: str, since: datetime) -> int:
+    """Return how many failed attempts ``key`` has had since ``since``."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(OrderAttempt)
+        .where(OrderAttempt.key == key, OrderAttempt.created_at >= since)
+    )
+    return int(count or 0)
+
+
+async def record_failure(session: AsyncSession, keys: Iterable[str], now: datetime) -> None:
+    """Count one failed attempt against each key."""
+    session.add_all(OrderAttempt(key=key, created_at=now) for key in keys)
+    await session.flush()
+
+
+async def audit(
+    session: AsyncSession,
+    *,
+    conversation_id: str,
+    channel: str,
+    actor: str,
+    number: str | None,
+    action: str,
+    outcome: str,
+    now: datetime,
+) -> None:
+    """Write one audit record: who, what, when, and how it ended."""
+    session.add(
+        OrderAudit(
+            conversation_id=conversation_id,
+            channel=channel,
+            actor=actor[:128],
+            order_number=number,
+            action=action,
+            outcome=outcome,
+            created_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def customer_ref(
+    session: AsyncSession, conversation: Conversation, telegram_user_id: int | None
+) -> str | None:
+    """Return the shop id of the customer a conversation or Telegram account is linked to."""
+    if conversation.customer_id is not None:
+        ref = await session.scalar(
+            select(Customer.external_id).where(Customer.id == conversation.customer_id)
+        )
+        if ref:
+            return ref
+    if telegram_user_id is not None:
+        return await session.scalar(
+            select(Customer.external_id).where(Customer.telegram_user_id == telegram_user_id)
+        )
+    return None
+
+
+async def link_telegram(session: AsyncSession, ref: str, telegram_user_id: int) -> None:
+    """Link a Telegram account to a customer (moving it from any other customer)."""
+    target = await customer_id(session, ref)
+    await session.execute(
+        update(Customer)
+        .where(Customer.telegram_user_id == telegram_user_id, Customer.id != target)
+        .values(telegram_user_id=None)
+    )
+    await session.execute(
+        update(Customer).where(Customer.id == target).values(telegram_user_id=telegram_user_id)
+    )
+
+
+async def create_link(
+    session: AsyncSession,
+    telegram_user_id: int,
+    number: str | None,
+    now: datetime,
+    lifetime: timedelta,
+) -> str:
+    """Store a one-time deep link for one Telegram user; return its payload.
+
+    The payload is random: it names no order. Only its hash is stored.
+    """
+    token = secrets.token_urlsafe(24)
+    session.add(
+        OrderLink(
+            token_hash=_digest(token),
+            telegram_user_id=telegram_user_id,
+            order_number=number,
+            expires_at=now + lifetime,
+        )
+    )
+    await session.flush()
+    return LINK_PREFIX + token
+
+
+async def redeem_link(
+    session: AsyncSession, payload: str, telegram_user_id: int | None, now: datetime
+) -> tuple[bool, str | None]:
+    """Use a deep link once; return whether it was valid and the order number it carries.
+
+    A link is valid for the user it was made for, once, until it expires.
+    """
+    if not payload.startswith(LINK_PREFIX) or telegram_user_id is None:
+        return False, None
+    row = await session.get(OrderLink, _digest(payload[len(LINK_PREFIX) :]), with_for_update=True)
+    if (
+        row is None
+        or row.used_at is not None
+        or row.telegram_user_id != telegram_user_id
+        or aware(row.expires_at) < now
+    ):
+        return False, None
+    row.used_at = now
+    await session.flush()
+    return True, row.order_number
