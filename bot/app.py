@@ -102,7 +102,7 @@ def build(
     engine = create_engine(settings.database_url)
     store = Store(engine)
     localizer = localizer or Localizer(settings.locales_dir)
-    detector = detector or LanguageDetector()
+    detector = detector or LanguageDetector(settings.nlu_model_path.parent)
     nlu_backend, fallback = nlu or build_nlu(settings)
     orders, order_engine = build_orders(settings)
     pipeline = Pipeline(

@@ -61,7 +61,7 @@ class Settings:
     nlu_backend: str = "embedded"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 2.0
-    nlu_model_path: Path = ROOT / "data" / "nlu-model.pkl"
+    nlu_model_path: Path = ROOT / "data" / "nlu-model.npz"
     nlu_data_dir: Path = ROOT / "nlu_data"
     nlu_threshold: float = 0.5
     locales_dir: Path = ROOT / "locales"

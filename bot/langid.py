@@ -10,7 +10,7 @@ Evidence is taken cheapest first:
    unsupported.
 2. Latin text is English or German by a naive-Bayes sum of two log-likelihood ratios:
    lingua's (restricted to English and German) and a word-unigram one from the ``wordfreq``
-   frequency lists. Neither is fitted to any benchmark.
+   frequency lists (kept compact by :mod:`bot.wordtable`). Neither is fitted to any benchmark.
 3. Only longer Latin text that English and German words do not explain well (or that has
    letters neither language uses) is shown to a broader lingua model, which may call it an
    unsupported language.
@@ -23,14 +23,19 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
-import wordfreq
+import numpy as np
 from hanzidentifier import helpers as hanzi
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+from bot.wordtable import cached_table
 
 log = logging.getLogger(__name__)
 
 SUPPORTED: tuple[str, ...] = ("en", "zh-Hans", "zh-Hant", "ru", "de", "ko")
+#: Where the word table is cached unless the caller names a folder (the app: NLU_MODEL_PATH's).
+DEFAULT_CACHE = Path(__file__).resolve().parent.parent / "data"
 
 #: Only this much of a message is analysed.
 MAX_CHARS = 2000
@@ -136,8 +141,12 @@ def _counts(pattern: re.Pattern[str], text: str) -> int:
 class LanguageDetector:
     """Detects the language of a message; build once, share (it is read-only)."""
 
-    def __init__(self) -> None:
-        """Load the lingua models, the word frequencies and the Han character sets."""
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        """Load the lingua models, the word frequencies and the Han character sets.
+
+        Args:
+            cache_dir: Where the word-frequency table is cached (built there once).
+        """
         self._lingua = (
             LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.GERMAN)
             .with_preloaded_language_models()
@@ -155,8 +164,7 @@ class LanguageDetector:
             .with_preloaded_language_models()
             .build()
         )
-        self._en = _frequencies("en")
-        self._de = _frequencies("de")
+        self._words = cached_table(cache_dir or DEFAULT_CACHE, MIN_STORED_FREQ)
         simplified, traditional = hanzi.SIMPLIFIED_CHARACTERS, hanzi.TRADITIONAL_CHARACTERS
         self._simplified_only = re.compile(f"[{''.join(sorted(simplified - traditional))}]")
         self._traditional_only = re.compile(f"[{''.join(sorted(traditional - simplified))}]")
@@ -235,12 +243,9 @@ class LanguageDetector:
 
     def _word_evidence(self, words: list[str]) -> tuple[float, int]:
         """Word-unigram log-likelihood ratio of German over English, and the known words."""
-        en, de = self._en, self._de
-        score, known = 0.0, 0
-        for word in words:
-            english, german = en.get(word, FREQ_FLOOR), de.get(word, FREQ_FLOOR)
-            score += math.log(german / english)
-            known += english >= KNOWN_FREQ or german >= KNOWN_FREQ
+        english, german = self._words.lookup(words, FREQ_FLOOR)
+        score = float(np.log(german / english).sum())
+        known = int(((english >= KNOWN_FREQ) | (german >= KNOWN_FREQ)).sum())
         return score, known
 
     def _lingua_score(self, words: list[str]) -> float:
@@ -260,12 +265,6 @@ class LanguageDetector:
         if top.value < UNSUPPORTED_MIN_CONFIDENCE:
             return None
         return Detection(None, top.language.iso_code_639_1.name.lower(), float(top.value), True)
-
-
-def _frequencies(language: str) -> dict[str, float]:
-    """The word frequencies of ``language`` down to :data:`MIN_STORED_FREQ`."""
-    words = wordfreq.get_frequency_dict(language, "large")
-    return {word: freq for word, freq in words.items() if freq >= MIN_STORED_FREQ}
 
 
 def _pronounceable(words: list[str]) -> bool:

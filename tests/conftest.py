@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One trained model file shared by the whole run (trained on first use)."""
-    return tmp_path_factory.mktemp("nlu") / "model.pkl"
+    return tmp_path_factory.mktemp("nlu") / "model.npz"
 
 
 def _postgres_schema_url(schema: str) -> str:

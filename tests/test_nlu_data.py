@@ -231,15 +231,35 @@ def test_chinese_files_are_chinese(locale: str) -> None:
     assert len(chinese) >= 0.8 * len(examples)
 
 
-def test_the_fast_scorer_gives_sklearns_margins() -> None:
+def test_the_model_serves_sklearns_margins_without_sklearn(tmp_path: Path) -> None:
     import numpy as np
 
     from bot.nlu.data import load_examples
-    from bot.nlu.embedded import EmbeddedNlu, features_text
+    from bot.nlu.embedded import ANALYZERS, Model, features_text, fit
 
     examples = load_examples(DATA_DIR)
-    nlu = EmbeddedNlu.train(examples[::2])
-    texts = [features_text(e.text) for e in examples] + ["", "zzzz", "ORD2024001234 ???"]
-    expected = nlu._model.decision_function(texts)
-    got = np.array([nlu._scorer.margins(text) for text in texts])
-    assert np.allclose(got, expected, atol=1e-9)
+    texts = [features_text(e.text) for e in examples]
+    pipeline = fit(texts[::2], [e.intent for e in examples[::2]])
+    vectorizers = [v for _, v in pipeline.named_steps["features"].transformer_list]
+    for analyze, vectorizer in zip(ANALYZERS, vectorizers, strict=True):
+        reference = vectorizer.build_analyzer()
+        assert all(analyze(text) == reference(text) for text in texts)
+    model = Model.from_pipeline(pipeline)
+    model.save(tmp_path / "model.npz", "fp")
+    loaded = Model.load(tmp_path / "model.npz", "fp")
+    assert loaded is not None and Model.load(tmp_path / "model.npz", "other") is None
+    probes = [*texts, "", "zzzz", "ordnum ???", "謝謝 감사합니다 спасибо"]
+    expected = pipeline.decision_function(probes)
+    got = np.array([loaded.margins(text) for text in probes])
+    assert np.allclose(got, expected, atol=1e-4)
+    assert (got.argmax(axis=1) == expected.argmax(axis=1)).mean() > 0.999
+
+
+def test_a_broken_model_file_is_retrained(tmp_path: Path) -> None:
+    from bot.nlu.embedded import EmbeddedNlu
+
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"not a model")
+    nlu = EmbeddedNlu.load_or_train(path, DATA_DIR, 0.5)
+    assert nlu.predict("What is the support email?").intent == "faq_contact_email"
+    assert EmbeddedNlu.load_or_train(path, DATA_DIR, 0.5).fingerprint == nlu.fingerprint

@@ -8,22 +8,27 @@ so ``ORD2024001234`` alone reads like any other order number.
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
 
 from bot.nlu import Parse
 from bot.nlu.data import Example, load_examples
 from bot.nlu.entities import extract, normalize
 
-FORMAT = 3  # bump when the saved model's layout changes
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+FORMAT = 4  # bump when the saved model's layout changes
+CHAR_NGRAMS = (1, 4)
+WORD_NGRAMS = (1, 2)
+TOKEN_PATTERN = r"(?u)\b\w+\b"
 #: The SVM's margins become confidences by a fixed logistic: a margin of -0.5 reads 0.5.
 #: (Probability calibration needs more examples per intent than the data has.)
 MARGIN_SCALE = 6.0
@@ -61,17 +66,24 @@ def data_fingerprint(data_dir: Path) -> str:
 
 
 def _pipeline() -> Pipeline:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
     features = FeatureUnion(
         [
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)),
+            (
+                "chars",
+                TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True),
+            ),
             (
                 "words",
                 TfidfVectorizer(
                     analyzer="word",
-                    ngram_range=(1, 2),
+                    ngram_range=WORD_NGRAMS,
                     sublinear_tf=True,
                     preprocessor=word_view,
-                    token_pattern=r"(?u)\b\w+\b",
+                    token_pattern=TOKEN_PATTERN,
                 ),
             ),
         ]
@@ -79,30 +91,94 @@ def _pipeline() -> Pipeline:
     return Pipeline([("features", features), ("classify", LinearSVC(C=1.0))])
 
 
-class _FastScorer:
-    """The fitted pipeline's decision function for one text, without sklearn's overhead.
+def fit(texts: Sequence[str], intents: Sequence[str]) -> Pipeline:
+    """Fit the sklearn pipeline (the training side) on feature texts and their intents."""
+    model = _pipeline()
+    model.fit(list(texts), list(intents))
+    return model
 
-    sklearn validates and builds sparse matrices for every call (about 1 ms for one
-    message); this computes the same tf-idf features (sublinear tf, l2 norm per
-    vectorizer) and the same margins from the fitted vocabularies and weights, in a tenth
-    of the time. A test checks it against ``decision_function`` on every example.
+
+_WHITE_SPACES = re.compile(r"\s\s+")
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def char_ngrams(text: str) -> list[str]:
+    """The n-grams of sklearn's ``char_wb`` analyzer: inside space-padded words."""
+    low, high = CHAR_NGRAMS
+    grams: list[str] = []
+    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(padded[offset : offset + n])
+            while offset + n < size:
+                offset += 1
+                grams.append(padded[offset : offset + n])
+            if offset == 0:  # a word shorter than n counts once
+                break
+    return grams
+
+
+def word_ngrams(text: str) -> list[str]:
+    """The n-grams of sklearn's ``word`` analyzer with :func:`word_view`, :data:`TOKEN_PATTERN`."""
+    tokens = _TOKEN.findall(word_view(text))
+    grams = list(tokens)
+    for n in range(2, min(WORD_NGRAMS[1], len(tokens)) + 1):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+class Model:
+    """The trained classifier as serving needs it: vocabularies, idf weights, SVM weights.
+
+    It computes what the fitted sklearn pipeline's ``decision_function`` computes
+    (tf-idf with sublinear tf and an l2 norm per vectorizer, then the linear SVM), without
+    sklearn: sklearn costs about 100 MB of memory to import and validates every call
+    (about 1 ms a message; this takes a tenth). A test checks the margins against sklearn.
     """
 
-    def __init__(self, model: Pipeline) -> None:
-        union: FeatureUnion = model.named_steps["features"]
-        classifier: LinearSVC = model.named_steps["classify"]
+    def __init__(
+        self,
+        classes: Sequence[str],
+        vocabularies: Sequence[Sequence[str]],
+        idf: Sequence[np.ndarray],
+        weights: np.ndarray,
+        intercept: np.ndarray,
+    ) -> None:
+        self.classes = list(classes)
+        self.terms = [list(terms) for terms in vocabularies]
+        self.idf = [np.asarray(values, dtype=np.float64) for values in idf]
+        self.weights = np.ascontiguousarray(weights, dtype=np.float32)  # features x classes
+        self.intercept = np.asarray(intercept, dtype=np.float64)
         self._parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = []
         offset = 0
-        for _, vectorizer in union.transformer_list:
-            vocabulary: dict[str, int] = vectorizer.vocabulary_
-            self._parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset))
-            offset += len(vocabulary)
-        self._weights = np.ascontiguousarray(classifier.coef_.T)  # features x classes
-        self._intercept = classifier.intercept_
+        for analyze, terms, values in zip(ANALYZERS, self.terms, self.idf, strict=True):
+            self._parts.append((analyze, {t: i for i, t in enumerate(terms)}, values, offset))
+            offset += len(terms)
+
+    @classmethod
+    def from_pipeline(cls, model: Pipeline) -> Model:
+        """Take the fitted vocabularies and weights out of the sklearn pipeline."""
+        vectorizers = [v for _, v in model.named_steps["features"].transformer_list]
+        classifier = model.named_steps["classify"]
+        vocabularies = []
+        for vectorizer in vectorizers:
+            terms = [""] * len(vectorizer.vocabulary_)
+            for term, index in vectorizer.vocabulary_.items():
+                terms[index] = term
+            vocabularies.append(terms)
+        return cls(
+            [str(c) for c in classifier.classes_],
+            vocabularies,
+            [v.idf_ for v in vectorizers],
+            classifier.coef_.T,
+            classifier.intercept_,
+        )
 
     def margins(self, text: str) -> np.ndarray:
-        """The classifier's margin for each class (as ``decision_function`` gives them)."""
-        result = self._intercept.copy()
+        """The SVM's margin for each class (as ``decision_function`` gives them)."""
+        result = self.intercept.copy()
         for analyze, vocabulary, idf, offset in self._parts:
             counts = Counter(analyze(text))
             known = [(vocabulary.get(term, -1), n) for term, n in counts.items()]
@@ -112,19 +188,60 @@ class _FastScorer:
             indices = pairs[:, 0].astype(np.intp)
             values = (1.0 + np.log(pairs[:, 1])) * idf[indices]
             values /= np.sqrt(values @ values)
-            result += values @ self._weights[indices + offset]
+            result += values @ self.weights[indices + offset]
         return np.asarray(result)
+
+    def save(self, path: Path, fingerprint: str) -> None:
+        """Write the model to ``path`` (NumPy's zip of arrays; terms as JSON, no pickle)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format": FORMAT,
+            "fingerprint": fingerprint,
+            "classes": self.classes,
+            "terms": self.terms,
+        }
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as out:
+            np.savez(
+                out,
+                meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8),
+                idf_chars=self.idf[0],
+                idf_words=self.idf[1],
+                weights=self.weights,
+                intercept=self.intercept,
+            )
+        partial.replace(path)  # never a half-written model for another process to read
+
+    @classmethod
+    def load(cls, path: Path, fingerprint: str) -> Model | None:
+        """Read the model at ``path``; ``None`` when missing, unreadable or stale."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(data["meta"].tobytes().decode())
+                if meta.get("format") != FORMAT or meta.get("fingerprint") != fingerprint:
+                    return None
+                return cls(
+                    meta["classes"],
+                    meta["terms"],
+                    [data["idf_chars"], data["idf_words"]],
+                    data["weights"],
+                    data["intercept"],
+                )
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None
+
+
+ANALYZERS: tuple[Callable[[str], list[str]], ...] = (char_ngrams, word_ngrams)
 
 
 class EmbeddedNlu:
     """The default NLU backend: an n-gram classifier trained from Rasa YAML."""
 
-    def __init__(self, model: Pipeline, threshold: float, fingerprint: str = "") -> None:
+    def __init__(self, model: Model, threshold: float, fingerprint: str = "") -> None:
         self._model = model
-        self._classes: Sequence[str] = list(model.classes_)
+        self._classes: Sequence[str] = model.classes
         self.threshold = threshold
         self.fingerprint = fingerprint
-        self._scorer = _FastScorer(model)
 
     @classmethod
     def train(
@@ -134,36 +251,32 @@ class EmbeddedNlu:
         fingerprint: str = "",
         progress: Callable[[str], None] | None = None,
     ) -> EmbeddedNlu:
-        """Fit a model on ``examples``."""
+        """Fit a model on ``examples`` (sklearn is imported for training only)."""
         if progress:
             progress("features")
-        model = _pipeline()
-        model.fit([features_text(e.text) for e in examples], [e.intent for e in examples])
+        pipeline = fit([features_text(e.text) for e in examples], [e.intent for e in examples])
         if progress:
             progress("fitted")
-        return cls(model, threshold, fingerprint)
+        return cls(Model.from_pipeline(pipeline), threshold, fingerprint)
 
     def save(self, path: Path) -> None:
         """Write the model to ``path``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"format": FORMAT, "fingerprint": self.fingerprint, "model": self._model}
-        path.write_bytes(pickle.dumps(payload))
+        self._model.save(path, self.fingerprint)
 
     @classmethod
     def load_or_train(cls, path: Path, data_dir: Path, threshold: float) -> EmbeddedNlu:
         """Load the model at ``path``; train and save it when missing or stale."""
         fingerprint = data_fingerprint(data_dir)
-        if path.exists():
-            payload = pickle.loads(path.read_bytes())
-            if payload.get("format") == FORMAT and payload.get("fingerprint") == fingerprint:
-                return cls(payload["model"], threshold, fingerprint)
+        model = Model.load(path, fingerprint) if path.exists() else None
+        if model is not None:
+            return cls(model, threshold, fingerprint)
         nlu = cls.train(load_examples(data_dir), threshold, fingerprint)
         nlu.save(path)
         return nlu
 
     def predict(self, text: str) -> Parse:
         """Classify one message (synchronously)."""
-        margins = self._scorer.margins(features_text(text))
+        margins = self._model.margins(features_text(text))
         confidences = 1.0 / (1.0 + np.exp(-MARGIN_SCALE * (margins + MARGIN_OFFSET)))
         ranked = sorted(zip(self._classes, confidences, strict=True), key=lambda p: -p[1])
         ranking = tuple((str(name), float(p)) for name, p in ranked[:5])

@@ -1,0 +1,106 @@
+"""English and German word frequencies in a compact table, built once and cached on disk.
+
+``wordfreq``'s lists hold about a million words as Python dictionaries: some 150 MB
+in memory, and a second to load. The detector needs only each word's two frequencies,
+so the table keeps a sorted array of 64-bit word hashes (BLAKE2b) with two float32
+columns: about 8 MB, loaded in milliseconds. It is built from ``wordfreq`` in a child
+process the first time (so the serving process never holds the dictionaries) and saved
+beside the NLU model, named by ``wordfreq``'s version and the frequency cut-off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def word_hash(word: str) -> int:
+    """A stable 64-bit hash of ``word`` (Python's own ``hash`` changes per process)."""
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+class WordTable:
+    """Frequencies of words in English and German; a missing word reads ``floor``."""
+
+    def __init__(self, hashes: np.ndarray, english: np.ndarray, german: np.ndarray) -> None:
+        self._hashes = hashes
+        self._english = english
+        self._german = german
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def lookup(self, words: Sequence[str], floor: float) -> tuple[np.ndarray, np.ndarray]:
+        """The English and German frequencies of ``words`` (``floor`` where unknown)."""
+        keys = np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+        positions = np.searchsorted(self._hashes, keys)
+        positions[positions >= len(self._hashes)] = 0
+        found = self._hashes[positions] == keys
+        english = np.where(found, self._english[positions], 0.0).astype(np.float64)
+        german = np.where(found, self._german[positions], 0.0).astype(np.float64)
+        return np.maximum(english, floor), np.maximum(german, floor)
+
+    @classmethod
+    def build(cls, minimum: float) -> WordTable:
+        """Build the table from ``wordfreq``'s large lists (words at least ``minimum``)."""
+        import wordfreq
+
+        english = wordfreq.get_frequency_dict("en", "large")
+        german = wordfreq.get_frequency_dict("de", "large")
+        words = sorted(
+            {w for w, f in english.items() if f >= minimum}
+            | {w for w, f in german.items() if f >= minimum}
+        )
+        hashes = np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+        order = np.argsort(hashes)
+        en = np.array([english.get(w, 0.0) for w in words], dtype=np.float32)
+        de = np.array([german.get(w, 0.0) for w in words], dtype=np.float32)
+        return cls(hashes[order], en[order], de[order])
+
+    def save(self, path: Path) -> None:
+        """Write the table to ``path`` atomically (concurrent starts may race)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        with partial.open("wb") as out:
+            np.savez(out, hashes=self._hashes, english=self._english, german=self._german)
+        partial.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> WordTable:
+        """Read a table written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["hashes"], data["english"], data["german"])
+
+
+def _build_and_save(path: str, minimum: float) -> int:
+    table = WordTable.build(minimum)
+    table.save(Path(path))
+    return len(table)
+
+
+def cached_table(cache_dir: Path, minimum: float) -> WordTable:
+    """The table from ``cache_dir``, built there first (in a child process) when missing."""
+    path = cache_dir / f"langid-words-{version('wordfreq')}-{minimum:g}.npz"
+    try:
+        return WordTable.load(path)
+    except (OSError, ValueError, KeyError):
+        pass
+    log.info("building the word table %s from wordfreq (once)", path)
+    context = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            pool.submit(_build_and_save, str(path), minimum).result()
+        return WordTable.load(path)
+    except OSError as error:  # a read-only folder: keep the table in memory only
+        log.warning("cannot cache the word table in %s (%s)", cache_dir, error)
+        return WordTable.build(minimum)
