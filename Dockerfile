@@ -8,7 +8,9 @@ COPY pyproject.toml README.md Makefile babel.cfg ./
 COPY bot ./bot
 COPY locales ./locales
 COPY nlu_data ./nlu_data
-RUN make install VENV=/opt/venv && /opt/venv/bin/python -m bot train
+# Train the NLU and build the language word table now, not at the first start.
+RUN make install VENV=/opt/venv && /opt/venv/bin/python -m bot train \
+    && /opt/venv/bin/python -m bot detect </dev/null
 
 ENV HOST=0.0.0.0 PORT=8000 DATABASE_URL=sqlite:////app/data/xoobay-bot.db
 EXPOSE 8000

@@ -42,7 +42,7 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
 def _detect(settings: Settings, _: argparse.Namespace) -> int:
     from bot.langid import LanguageDetector
 
-    detector = LanguageDetector()
+    detector = LanguageDetector(settings.nlu_model_path.parent)
     for line in sys.stdin:
         detection = detector.detect(line.rstrip("\n"))
         print(detection.language or "und", flush=True)
