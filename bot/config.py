@@ -50,6 +50,21 @@ def _secret(raw: str | None) -> str | None:
     return raw
 
 
+def _origins(raw: str | None) -> tuple[str, ...]:
+    """Parse ``WEBCHAT_ALLOWED_ORIGINS``: ``*`` or comma-separated ``scheme://host[:port]``."""
+    origins = []
+    for part in (raw or "").split(","):
+        origin = part.strip().rstrip("/")
+        if not origin:
+            continue
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+            raise ConfigError(
+                f"WEBCHAT_ALLOWED_ORIGINS: {origin!r} is not an origin like https://shop.example"
+            )
+        origins.append(origin.lower())
+    return tuple(origins)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The bot's configuration."""
@@ -70,6 +85,8 @@ class Settings:
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    webchat_allowed_origins: tuple[str, ...] = ()
+    webchat_heartbeat: float = 15.0
 
     @property
     def webhook_secret(self) -> str:
@@ -97,6 +114,9 @@ class Settings:
         if backend not in ("embedded", "rasa"):
             raise ConfigError(f"NLU_BACKEND must be 'embedded' or 'rasa', not {backend!r}")
         defaults = cls()
+        heartbeat = _float(env, "WEBCHAT_HEARTBEAT_SECONDS", defaults.webchat_heartbeat)
+        if not 0 < heartbeat <= 300:
+            raise ConfigError("WEBCHAT_HEARTBEAT_SECONDS must be between 0 and 300 seconds")
         return cls(
             database_url=env.get("DATABASE_URL") or defaults.database_url,
             host=env.get("HOST") or defaults.host,
@@ -114,4 +134,6 @@ class Settings:
             telegram_base_url=env.get("TELEGRAM_BASE_URL") or defaults.telegram_base_url,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=_secret(env.get("TELEGRAM_WEBHOOK_SECRET")),
+            webchat_allowed_origins=_origins(env.get("WEBCHAT_ALLOWED_ORIGINS")),
+            webchat_heartbeat=heartbeat,
         )

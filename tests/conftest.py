@@ -106,7 +106,7 @@ async def bot(settings: Settings, parts) -> AsyncIterator[Components]:  # type: 
 
 
 @contextmanager
-def serving(settings: Settings, parts) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def serving(settings: Settings, parts, *, migrate: bool = True) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Serve the web app for ``settings`` over real HTTP (uvicorn, free loopback port)."""
     import threading
     import time
@@ -115,7 +115,8 @@ def serving(settings: Settings, parts) -> Iterator[str]:  # type: ignore[no-unty
 
     from bot.web.server import create_web_app
 
-    upgrade(settings.database_url)
+    if migrate:
+        upgrade(settings.database_url)
     localizer, detector, nlu = parts
     app = create_web_app(build(settings, localizer=localizer, detector=detector, nlu=nlu))
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
@@ -146,9 +147,13 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[object]:
-    """The real headless Chromium of the machine (Debian's), driven by Playwright."""
+    """The real headless Chromium of the machine (Debian's), driven by Playwright.
+
+    Function-scoped on purpose: Playwright's sync API keeps an event loop running in the
+    test thread while it is open, which would break the asyncio tests that follow.
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
