@@ -234,6 +234,28 @@ def test_a_dropped_connection_is_survived_and_the_gap_filled(
     expect(chat.log.locator("li.from-agent .text")).to_have_text("Still here after the outage.")
 
 
+@pytest.fixture
+def strict_app(settings: Settings, parts) -> Iterator[LiveApp]:  # type: ignore[no-untyped-def]
+    with live_app(replace(settings, max_message_length=40), parts) as served:
+        yield served
+
+
+def test_a_refused_message_is_explained_in_the_customers_language(
+    strict_app: LiveApp, page: Page, parts
+) -> None:  # type: ignore[no-untyped-def]
+    localizer = parts[0]
+    chat = Chat(page, localizer)
+    page.goto(f"{strict_app.url}/demo")
+    chat.bubble.click()
+    chat.say("Guten Tag")
+    chat.input.fill("Wie lange dauert die Antwort auf eine E-Mail an den Support?")
+    chat.input.press("Enter")
+    too_long = localizer.gettext("de", texts.ERROR_TOO_LONG).format(limit=40)
+    expect(chat.dialog.get_by_role("status")).to_have_text(too_long)
+    chat.say("Wann sind Sie erreichbar?")  # a shorter one goes through
+    expect(chat.dialog.get_by_role("status")).to_be_hidden()
+
+
 @contextmanager
 def shop_and_bot(settings: Settings, parts: Any, allowed: bool, extra: str = "") -> Iterator[Any]:
     """A shop page on its own loopback origin embedding the bot's widget, and the bot.

@@ -268,9 +268,10 @@
     });
   }
 
-  function status(key) {
+  // Show a label (by key), or a text the server wrote in the customer's language.
+  function status(key, text) {
     ui.status.dataset.key = key || "";
-    ui.status.textContent = key ? strings[key] : "";
+    ui.status.textContent = text || (key ? strings[key] : "");
     ui.status.hidden = !key;
   }
 
@@ -398,7 +399,9 @@
         forget();
         return send(text, language, true);
       }
-      status("send_failed");
+      // empty or too long: the bot's own words say what to change
+      if (error.status === 413 || error.status === 422) status("send_failed", error.message);
+      else status("send_failed");
     }).then(done, done);
 
     function done() {
