@@ -36,6 +36,14 @@ def app(settings: Settings, parts) -> Iterator[LiveApp]:  # type: ignore[no-unty
         yield served
 
 
+@pytest.fixture
+def app_on(database_url: str, settings: Settings, parts) -> Iterator[LiveApp]:  # type: ignore[no-untyped-def]
+    """The served bot on SQLite and on PostgreSQL."""
+    chosen = replace(settings, database_url=database_url, webchat_heartbeat=1.0)
+    with live_app(chosen, parts) as served:
+        yield served
+
+
 class Chat:
     """The widget as a customer sees it on ``page``."""
 
@@ -170,8 +178,16 @@ def test_a_customer_chats_through_the_widget_on_the_demo_page(
     expect(chat.dialog).to_be_hidden()
     expect(chat.bubble).to_be_focused()
 
+    # closed, it still listens: the bubble shows an agent's new message is waiting
+    app.agent_says(conversation, "Are you still there?")
+    expect(chat.bubble).to_have_class(re.compile(r"\bunread\b"))
+    chat.bubble.click()
+    expect(chat.log.locator("li.from-agent .text").last).to_have_text("Are you still there?")
+    expect(chat.bubble).not_to_have_class(re.compile(r"\bunread\b"))
 
-def test_the_conversation_survives_a_reload(app: LiveApp, page: Page, parts) -> None:  # type: ignore[no-untyped-def]
+
+def test_the_conversation_survives_a_reload(app_on: LiveApp, page: Page, parts) -> None:  # type: ignore[no-untyped-def]
+    app = app_on
     localizer = parts[0]
     chat = Chat(page, localizer)
     page.goto(f"{app.url}/demo")

@@ -240,7 +240,6 @@
     item.appendChild(text);
     ui.log.appendChild(item);
     ui.log.scrollTop = ui.log.scrollHeight;
-    if (ui.window.hidden && sender !== "customer") ui.bubble.classList.add("unread");
     return item;
   }
 
@@ -255,6 +254,7 @@
       return;
     }
     unsynced.push({sender: message.sender, text: message.text});
+    unsynced = unsynced.slice(-50);  // a message never stored is never matched
     render(message);
   }
 
@@ -502,6 +502,7 @@
       sync();
     } else if (kind === "message" && event.sender !== "customer" && typeof event.text === "string") {
       showLive(event, true);
+      if (ui.window.hidden) ui.bubble.classList.add("unread");
       if (event.suggestions) suggest(event.suggestions);
     } else if (kind === "typing") {
       typing(1);
