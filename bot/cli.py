@@ -29,7 +29,14 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     app = create_web_app(build(settings))
     log.info("serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    # Open chat event streams never end by themselves: stop waiting for them after 5 s.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 

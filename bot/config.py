@@ -50,6 +50,21 @@ def _secret(raw: str | None) -> str | None:
     return raw
 
 
+def _origins(raw: str | None) -> tuple[str, ...]:
+    """Parse ``WEBCHAT_ALLOWED_ORIGINS``: ``*`` or comma-separated ``scheme://host[:port]``."""
+    origins = []
+    for part in (raw or "").split(","):
+        origin = part.strip().rstrip("/")
+        if not origin:
+            continue
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+            raise ConfigError(
+                f"WEBCHAT_ALLOWED_ORIGINS: {origin!r} is not an origin like https://shop.example"
+            )
+        origins.append(origin.lower())
+    return tuple(origins)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The bot's configuration."""
@@ -79,6 +94,8 @@ class Settings:
     order_api_timeout: float = 5.0
     order_api_retries: int = 2
     webchat_identity_secret: str | None = None
+    webchat_allowed_origins: tuple[str, ...] = ()
+    webchat_heartbeat: float = 15.0
 
     @property
     def webhook_secret(self) -> str:
@@ -114,6 +131,9 @@ class Settings:
         if order_api_url and not re.match(r"https?://[^/\s]+", order_api_url):
             raise ConfigError(f"ORDER_API_URL must be an http(s) URL, not {order_api_url!r}")
         defaults = cls()
+        heartbeat = _float(env, "WEBCHAT_HEARTBEAT_SECONDS", defaults.webchat_heartbeat)
+        if not 0 < heartbeat <= 300:
+            raise ConfigError("WEBCHAT_HEARTBEAT_SECONDS must be between 0 and 300 seconds")
         return cls(
             database_url=env.get("DATABASE_URL") or defaults.database_url,
             host=env.get("HOST") or defaults.host,
@@ -144,4 +164,6 @@ class Settings:
             order_api_timeout=_float(env, "ORDER_API_TIMEOUT", defaults.order_api_timeout),
             order_api_retries=_int(env, "ORDER_API_RETRIES", defaults.order_api_retries),
             webchat_identity_secret=env.get("WEBCHAT_IDENTITY_SECRET") or None,
+            webchat_allowed_origins=_origins(env.get("WEBCHAT_ALLOWED_ORIGINS")),
+            webchat_heartbeat=heartbeat,
         )

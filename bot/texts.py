@@ -168,3 +168,22 @@ HUMAN_CONTACTS = N_(
     "You can reach a person through Live Chat on our website or the hotline +852 9195 0500, "
     "from 08:00 to 24:00 Hong Kong time, or by email at help@xoobay.com at any time."
 )
+
+# -- the web chat widget's own labels (served by GET /api/v1/widget/strings) ---------------
+WIDGET_TITLE = N_("XOOBAY support")
+WIDGET_OPEN = N_("Chat with XOOBAY support")
+WIDGET_CLOSE = N_("Close the chat")
+WIDGET_LANGUAGE = N_("Language")
+WIDGET_MESSAGES = N_("Conversation with XOOBAY support")
+WIDGET_PLACEHOLDER = N_("Type your message…")
+WIDGET_SEND = N_("Send")
+WIDGET_TYPING = N_("typing…")
+WIDGET_SUGGESTIONS = N_("Suggested replies")
+WIDGET_YOU = N_("You")
+WIDGET_BOT = N_("XOOBAY assistant")
+WIDGET_AGENT = N_("Support agent")
+WIDGET_RECONNECTING = N_("Connection lost. Reconnecting…")
+WIDGET_SEND_FAILED = N_("Your message could not be sent. Please try again.")
+WIDGET_IDENTITY_REJECTED = N_(
+    "We could not confirm your customer account, so this chat continues without it."
+)

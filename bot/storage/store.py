@@ -75,6 +75,9 @@ class StoredMessage:
     language: str | None
     intent: str | None
     action: str | None
+    id: int = 0
+    sender_name: str | None = None
+    suggestions: tuple[str, ...] = ()
 
 
 def _info(row: Conversation) -> ConversationInfo:
@@ -95,6 +98,21 @@ def _outgoing(row: Message) -> Outgoing:
         sender=row.sender,
         sender_name=str(payload["sender_name"]) if payload.get("sender_name") else None,
         details=dict(details) if isinstance(details := payload.get("details"), dict) else {},
+    )
+
+
+def _stored(row: Message) -> StoredMessage:
+    reply = _outgoing(row) if row.direction == "out" else None
+    return StoredMessage(
+        row.direction,
+        row.sender,
+        row.text,
+        row.language,
+        row.intent,
+        row.action,
+        id=row.id,
+        sender_name=reply.sender_name if reply else None,
+        suggestions=reply.suggestions if reply else (),
     )
 
 
@@ -300,7 +318,4 @@ class Store:
                     .limit(limit)
                 )
             )
-        return [
-            StoredMessage(r.direction, r.sender, r.text, r.language, r.intent, r.action)
-            for r in reversed(rows)
-        ]
+        return [_stored(row) for row in reversed(rows)]

@@ -189,12 +189,15 @@ def router(bot: Components) -> APIRouter:
         return Transcript(
             messages=[
                 TranscriptMessage(
+                    id=r.id,
                     direction=r.direction,
                     sender=r.sender,
                     text=r.text,
                     language=r.language,
                     intent=r.intent,
                     action=r.action,
+                    sender_name=r.sender_name,
+                    suggestions=list(r.suggestions),
                 )
                 for r in rows
             ]

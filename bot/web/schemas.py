@@ -86,12 +86,15 @@ class Replies(BaseModel):
 class TranscriptMessage(BaseModel):
     """One message of a conversation's history."""
 
+    id: int = Field(description="Increases with every message: what a client has shown.")
     direction: str = Field(description="in (from the customer) or out.")
     sender: str = Field(description="customer, bot or agent.")
     text: str
     language: str | None
     intent: str | None
     action: str | None
+    sender_name: str | None = Field(default=None, description="The agent's name.")
+    suggestions: list[str] = Field(default_factory=list, description="Quick replies.")
 
 
 class Transcript(BaseModel):
@@ -111,3 +114,18 @@ class ErrorOut(BaseModel):
     """Every 4xx and 5xx answer of the API."""
 
     error: ErrorBody
+
+
+class LanguageOut(BaseModel):
+    """A language the customer may pick, named in itself."""
+
+    tag: str = Field(description="BCP-47: en, zh-Hans, zh-Hant, ru, de or ko.")
+    name: str = Field(description="The language's own name (Deutsch, 한국어, ...).")
+
+
+class WidgetStrings(BaseModel):
+    """The chat widget's own texts in one language, and the languages to pick from."""
+
+    language: str = Field(description="The language of ``strings`` (BCP-47).")
+    strings: dict[str, str] = Field(description="Label key → text.")
+    languages: list[LanguageOut]

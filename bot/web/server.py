@@ -1,4 +1,4 @@
-"""The ASGI application: the web chat API, the Telegram webhook and the health check.
+"""The ASGI application: the web chat API and widget, the Telegram webhook, the health check.
 
 Telegram starts with the app when ``TELEGRAM_BOT_TOKEN`` is set: long polling by
 default, a webhook at ``/telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set.
@@ -20,6 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import metrics, telegram
 from bot.app import Components
 from bot.web.api import install_error_handlers, router
+from bot.web.origins import OriginGuard
+from bot.web.stream import events_router
+from bot.web.widget import install_widget
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,10 @@ def create_web_app(bot: Components) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(OriginGuard, allowed=settings.webchat_allowed_origins)
     app.include_router(router(bot))
+    app.include_router(events_router(bot))
+    install_widget(app, bot.localizer)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
