@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.events import Delivery, EventBus, LocalEventBus
+from bot.handoff.flow import HandoffFlow
 from bot.i18n import Localizer
 from bot.langid import LanguageDetector
 from bot.nlu import NluBackend
@@ -71,10 +73,22 @@ def build(
     localizer = localizer or Localizer(settings.locales_dir)
     detector = detector or LanguageDetector()
     nlu_backend, fallback = nlu or build_nlu(settings)
-    pipeline = Pipeline(
-        store, detector, nlu_backend, fallback, localizer, max_length=settings.max_message_length
-    )
     events = LocalEventBus()
+    handoff = HandoffFlow(
+        events,
+        localizer,
+        offline_after=timedelta(seconds=settings.agent_offline_seconds),
+        minutes_per_ticket=settings.handoff_minutes_per_ticket,
+    )
+    pipeline = Pipeline(
+        store,
+        detector,
+        nlu_backend,
+        fallback,
+        localizer,
+        handoff,
+        max_length=settings.max_message_length,
+    )
     return Components(
         settings,
         engine,

@@ -70,6 +70,9 @@ class Settings:
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    agent_session_hours: float = 12.0
+    agent_offline_seconds: int = 120
+    handoff_minutes_per_ticket: int = 5
 
     @property
     def webhook_secret(self) -> str:
@@ -114,4 +117,11 @@ class Settings:
             telegram_base_url=env.get("TELEGRAM_BASE_URL") or defaults.telegram_base_url,
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=_secret(env.get("TELEGRAM_WEBHOOK_SECRET")),
+            agent_session_hours=_float(env, "AGENT_SESSION_HOURS", defaults.agent_session_hours),
+            agent_offline_seconds=_int(
+                env, "AGENT_OFFLINE_SECONDS", defaults.agent_offline_seconds
+            ),
+            handoff_minutes_per_ticket=_int(
+                env, "HANDOFF_MINUTES_PER_TICKET", defaults.handoff_minutes_per_ticket
+            ),
         )

@@ -67,6 +67,7 @@ class Step:
     intent: str | None
     suggestions: tuple[str, ...] = ()
     local_hours: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

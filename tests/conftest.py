@@ -146,9 +146,13 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """The real headless Chromium of the machine (Debian's), driven by Playwright."""
+    """The real headless Chromium of the machine (Debian's), driven by Playwright.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main thread
+    while it lives, which the async tests of later modules cannot share.
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -47,7 +47,8 @@ async def test_a_parse_is_read() -> None:
 async def test_low_confidence_is_not_understood() -> None:
     body = {**PARSE, "intent": {"name": "greet", "confidence": 0.2}}
     parse = await rasa(httpx.MockTransport(lambda r: httpx.Response(200, json=body))).parse(
-        "hm", "en")
+        "hm", "en"
+    )
     assert parse.intent is None
 
 
@@ -80,7 +81,9 @@ def _closed_port() -> int:
 
 
 async def test_the_bot_falls_back_to_the_embedded_nlu_when_rasa_is_down(
-    settings: Settings, parts, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+    settings: Settings,
+    parts,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
 ) -> None:
     down = replace(settings, nlu_backend="rasa", rasa_url=f"http://127.0.0.1:{_closed_port()}")
     upgrade(down.database_url)

@@ -16,6 +16,7 @@ from bot import policy_texts as policy
 from bot import texts
 from bot.app import Components
 from bot.core import Channel
+from bot.handoff import texts as handoff_texts
 from bot.telegram import (
     TelegramApp,
     build_application,
@@ -127,7 +128,6 @@ COMMANDS = [
     ("/start", texts.GREETING),
     ("/start ref-campaign-42", texts.GREETING),
     ("/help", texts.BOT_CAPABILITIES),
-    ("/human", texts.HUMAN_CONTACTS),
     ("/cancel", texts.GOODBYE),
 ]
 
@@ -138,6 +138,17 @@ async def test_commands(
 ) -> None:
     await deliver(app, fake.text(command))
     assert texts_to(fake, 1001) == [bot.localizer.gettext("en", expected)]
+
+
+async def test_human_opens_a_ticket_and_cancel_returns_to_the_bot(
+    app: TelegramApp, fake: FakeBotApi, bot: Components
+) -> None:
+    await deliver(app, fake.text("/human"))
+    opened = texts_to(fake, 1001)[0]
+    assert "ticket number is 1" in opened and "number 1 in the queue" in opened
+    fake.clear()
+    await deliver(app, fake.text("/cancel"))
+    assert texts_to(fake, 1001) == [bot.localizer.gettext("en", handoff_texts.CANCELLED)]
 
 
 async def test_language_picker_switches_the_conversation(

@@ -96,6 +96,11 @@ class Turn:
         self.conversation = conversation
 
     @property
+    def session(self) -> AsyncSession:
+        """The turn's session: features store their rows in the same transaction."""
+        return self._session
+
+    @property
     def state(self) -> dict[str, Any]:
         """The dialogue state as stored (a copy: write it back with :meth:`record`)."""
         return dict(self.conversation.state or {})

@@ -43,6 +43,15 @@ class MessageIn(BaseModel):
     )
 
 
+class TicketOut(BaseModel):
+    """The ticket a ``handoff`` reply opened: where the customer stands in the queue."""
+
+    id: int
+    priority: str = Field(description="urgent, complex or regular.")
+    position: int = Field(description="Place in the queue of the ticket's language, from 1.")
+    expected_wait_minutes: int
+
+
 class ReplyOut(BaseModel):
     """One reply of the bot (or of an agent)."""
 
@@ -51,6 +60,9 @@ class ReplyOut(BaseModel):
     intent: str | None = Field(description="The NLU's intent name, if any.")
     action: Action
     suggestions: list[str] = Field(default_factory=list, description="Quick replies.")
+    ticket: TicketOut | None = Field(
+        default=None, description="Set on the reply that opened a ticket (action handoff)."
+    )
 
 
 class Replies(BaseModel):
