@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.events import Delivery, EventBus, LocalEventBus
+from bot.handoff.agents import AgentDirectory
+from bot.handoff.desk import AgentDesk
 from bot.handoff.flow import HandoffFlow
 from bot.i18n import Localizer
 from bot.langid import LanguageDetector
@@ -37,6 +39,8 @@ class Components:
     pipeline: Pipeline
     events: EventBus
     delivery: Delivery
+    agents: AgentDirectory
+    desk: AgentDesk
 
     async def close(self) -> None:
         """Release the database connections and the NLU's HTTP client."""
@@ -89,6 +93,14 @@ def build(
         handoff,
         max_length=settings.max_message_length,
     )
+    delivery = Delivery(events)
+    agents = AgentDirectory(engine, session_lifetime=timedelta(hours=settings.agent_session_hours))
+    desk = AgentDesk(
+        engine,
+        delivery,
+        localizer,
+        offline_after=timedelta(seconds=settings.agent_offline_seconds),
+    )
     return Components(
         settings,
         engine,
@@ -98,5 +110,7 @@ def build(
         nlu_backend,
         pipeline,
         events,
-        Delivery(events),
+        delivery,
+        agents,
+        desk,
     )

@@ -93,6 +93,10 @@ class AgentDesk:
         self._offline_after = offline_after
         self._clock = clock
 
+    def now(self) -> datetime:
+        """The desk's clock (the console counts SLA deadlines down from it)."""
+        return self._clock()
+
     # -- reading -------------------------------------------------------------------------
     async def queue(self, agent: AgentInfo) -> list[TicketView]:
         """The queued tickets in the agent's languages (most urgent first) and their own."""
@@ -107,7 +111,7 @@ class AgentDesk:
                 )
                 .order_by(Ticket.priority_rank, Ticket.sla_deadline, Ticket.id)
             )
-            return [_view(ticket, name) for ticket, name in rows.tuples()]
+            return [_view(ticket, name) for ticket, name in rows]
 
     async def ticket(
         self, agent: AgentInfo, ticket_id: int

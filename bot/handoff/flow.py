@@ -49,7 +49,8 @@ KEY = "handoff"
 _SCORE = re.compile(
     r"^\s*([1-5１-５])(?:\s*(?:/\s*5|★|⭐|stars?|점|分|星|из 5|von 5))?(?:[\s.,:;!-]+|$)"
 )
-_SMALL_TALK = frozenset({None, "greet", "thanks", "goodbye", "inform"})
+#: Intents that are a new question, not the comment the bot asked for.
+_QUESTIONS = ("faq_", "urgent_", "complex_", "order_status", "ask_human", "bot_capabilities")
 LAST_MESSAGES = 6
 
 
@@ -254,7 +255,7 @@ class HandoffFlow:
                 return [step], _remember(replace(state, misses=0), {"comment": memory["rating"]})
             step = Step(Reply(texts.RATING_THANKS), Action.ANSWER, "rating")
             return [step], _remember(replace(state, misses=0), {})
-        if "comment" in memory and said.parse.intent in _SMALL_TALK:
+        if "comment" in memory and not (said.verdict.intent or "").startswith(_QUESTIONS):
             rating = await turn.session.scalar(
                 select(Rating).where(Rating.ticket_id == int(memory["comment"]))
             )
