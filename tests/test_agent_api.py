@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
-import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from bot.config import Settings
-from bot.storage.db import create_engine, upgrade
+
+
+def agents_command(settings: Settings, *args: str, password: str | None = None) -> str:
+    """Run ``python -m bot agents ...`` against the test's database; return its output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "agents", *args],
+        input=password,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": settings.database_url, "LOG_LEVEL": "WARNING"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def add_agent(settings: Settings, login: str, languages: list[str], max_chats: int = 3) -> None:
-    from bot.handoff.agents import AgentDirectory
-
-    async def add() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            await AgentDirectory(engine).add(
-                login, login.title(), "correct horse battery", languages, max_chats
-            )
-        finally:
-            await engine.dispose()
-
-    upgrade(settings.database_url)
-    asyncio.run(add())
+    """Add an agent with the command line, the password on stdin."""
+    agents_command(
+        settings,
+        "add",
+        login,
+        "--name",
+        login.title(),
+        "--languages",
+        ",".join(languages),
+        "--max-chats",
+        str(max_chats),
+        "--password-stdin",
+        password="correct horse battery\n",
+    )
 
 
 @pytest.fixture
@@ -131,3 +148,16 @@ def test_sessions_and_bad_input(agents: Settings, client: httpx.Client) -> None:
 def test_the_console_page_is_served(client: httpx.Client) -> None:
     response = client.get("/console/")
     assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+
+
+def test_the_agents_command_lists_and_disables(agents: Settings, client: httpx.Client) -> None:
+    listed = agents_command(agents, "list").splitlines()
+    assert listed[0].split("\t")[:3] == ["login", "name", "languages"]
+    assert [line.split("\t")[:3] for line in listed[1:]] == [
+        ["anna", "Anna", "en"],
+        ["ben", "Ben", "en,de"],
+    ]
+    anna = login(client, "anna")
+    assert "disabled anna" in agents_command(agents, "disable", "anna")
+    error(client.get("/api/v1/agent/me", headers=anna), 401, "invalid_session")
+    assert "\tdisabled\t" in agents_command(agents, "list").splitlines()[1]
