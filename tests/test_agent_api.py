@@ -148,6 +148,8 @@ def test_sessions_and_bad_input(agents: Settings, client: httpx.Client) -> None:
 def test_the_console_page_is_served(client: httpx.Client) -> None:
     response = client.get("/console/")
     assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+    assert client.get("/console", follow_redirects=True).url.path == "/console/"
+    assert client.get("/console/console.js").status_code == 200
 
 
 def test_the_agents_command_lists_and_disables(agents: Settings, client: httpx.Client) -> None:

@@ -174,3 +174,19 @@ async def test_messages_while_waiting_are_relayed_and_cancel_returns_to_the_bot(
     assert answer.action is Action.ANSWER and "help@xoobay.com" in answer.text
     (nothing,) = await handoff.say(conversation, "cancel")
     assert nothing.intent == "cancel" and nothing.action is Action.ANSWER
+
+
+async def test_an_overdue_refund_while_waiting_makes_the_ticket_urgent(
+    bot_on: Components,
+) -> None:
+    handoff = handoff_on(bot_on)
+    conversation = await handoff.conversation()
+    await handoff.say(conversation, "I want to talk to a person")
+    async with bot_on.store.turn(conversation) as turn:
+        turn.conversation.state = {**turn.state, "handoff_priority": "urgent"}
+    await handoff.say(conversation, "It's about my refund")
+    (ticket,) = await handoff.tickets(conversation)
+    assert (ticket.priority, ticket.priority_rank, ticket.status) == ("urgent", 0, "queued")
+    assert aware(ticket.sla_deadline) == DAYTIME
+    async with bot_on.store.turn(conversation) as turn:
+        assert "handoff_priority" not in turn.state

@@ -36,7 +36,7 @@ from bot.guard import Verdict
 from bot.handoff import texts
 from bot.handoff import tickets as q
 from bot.handoff.models import Rating, Ticket
-from bot.handoff.sla import HONG_KONG, deadline, in_service_hours, next_opening
+from bot.handoff.sla import HONG_KONG, Priority, deadline, in_service_hours, next_opening
 from bot.handoff.triggers import ASK_HUMAN, CANCEL, PRIORITY_KEY, Trigger, decide
 from bot.i18n import Localizer
 from bot.nlu import Parse
@@ -195,6 +195,12 @@ class HandoffFlow:
         now = self._clock()
         state = replace(state, misses=0)
         conversation_id = turn.conversation.id
+        if state.extra.get(PRIORITY_KEY) == Priority.URGENT.value:  # an overdue refund
+            if ticket.priority != Priority.URGENT.value:
+                ticket.priority, ticket.priority_rank = Priority.URGENT.value, Priority.URGENT.rank
+                ticket.sla_deadline = deadline(Priority.URGENT, now)
+            extra = {k: v for k, v in state.extra.items() if k != PRIORITY_KEY}
+            state = replace(state, extra=extra)
         if said.parse.intent == CANCEL:
             ticket.status, ticket.closed_at, ticket.updated_at = q.CANCELLED, now, now
             await self._events.publish(
@@ -211,8 +217,12 @@ class HandoffFlow:
                 "message",
                 {
                     "text": said.incoming.text,
-                    "sender": "customer",
                     "language": said.language,
+                    "intent": said.parse.intent,
+                    "action": None,
+                    "sender": "customer",
+                    "sender_name": None,
+                    "suggestions": [],
                     "ticket": ticket.id,
                 },
             )
