@@ -15,9 +15,7 @@ after closing) is stored in the conversation first and then handed to
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -26,7 +24,7 @@ from bot.core import Action, Outgoing, Reply
 from bot.events import ConversationEvent, Delivery
 from bot.handoff import texts
 from bot.handoff import tickets as q
-from bot.handoff.agents import AgentInfo, aware
+from bot.handoff.agents import AgentInfo
 from bot.handoff.errors import (
     AtCapacity,
     BadTransfer,
@@ -38,41 +36,14 @@ from bot.handoff.errors import (
 )
 from bot.handoff.flow import KEY
 from bot.handoff.models import Agent, Ticket
+from bot.handoff.outbox import Pending, stage, stage_bot_reply
+from bot.handoff.tickets import TicketView, agent_name, view
 from bot.i18n import Localizer
 from bot.language import normalize_tag
 from bot.storage.models import Conversation, Message
 from bot.storage.store import StoredMessage
 
 RATING_SCORES = ("1", "2", "3", "4", "5")
-
-
-@dataclass(frozen=True, slots=True)
-class TicketView:
-    """A ticket as the console shows it."""
-
-    id: int
-    conversation_id: str
-    channel: str
-    language: str
-    priority: str
-    reason: str
-    status: str
-    sla_deadline: datetime
-    created_at: datetime
-    agent_id: int | None
-    agent_name: str | None
-    summary: dict[str, Any]
-    resolution_note: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A message to deliver once its transaction has committed."""
-
-    conversation_id: str
-    channel: str
-    chat_id: str | None
-    outgoing: Outgoing
 
 
 class AgentDesk:
@@ -111,7 +82,7 @@ class AgentDesk:
                 )
                 .order_by(Ticket.priority_rank, Ticket.sla_deadline, Ticket.id)
             )
-            return [_view(ticket, name) for ticket, name in rows]
+            return [view(ticket, name) for ticket, name in rows]
 
     async def ticket(
         self, agent: AgentInfo, ticket_id: int
@@ -125,7 +96,7 @@ class AgentDesk:
             ticket = await session.get(Ticket, ticket_id)
             if ticket is None:
                 raise TicketNotFound(str(ticket_id))
-            name = await _agent_name(session, ticket.agent_id)
+            name = await agent_name(session, ticket.agent_id)
             rows = await session.scalars(
                 select(Message)
                 .where(Message.conversation_id == ticket.conversation_id)
@@ -135,7 +106,7 @@ class AgentDesk:
                 StoredMessage(r.direction, r.sender, r.text, r.language, r.intent, r.action)
                 for r in rows
             ]
-        return _view(ticket, name), transcript
+        return view(ticket, name), transcript
 
     def canned(self, agent: AgentInfo, language: str) -> list[str]:
         """The canned replies in ``language`` (the ticket's), signed with the agent's name."""
@@ -165,8 +136,8 @@ class AgentDesk:
             if ticket is None:
                 raise QueueEmpty(agent.login)
             pending = await self._assign(session, ticket, agent)
-        await self._deliver(pending)
-        return _view(ticket, agent.name)
+        await pending.deliver(self._delivery)
+        return view(ticket, agent.name)
 
     async def claim(self, agent: AgentInfo, ticket_id: int) -> TicketView:
         """Claim one given ticket.
@@ -191,8 +162,8 @@ class AgentDesk:
             if ticket.status != q.QUEUED:
                 raise TicketTaken(str(ticket_id))
             pending = await self._assign(session, ticket, agent)
-        await self._deliver(pending)
-        return _view(ticket, agent.name)
+        await pending.deliver(self._delivery)
+        return view(ticket, agent.name)
 
     async def _check_capacity(self, session: AsyncSession, agent: AgentInfo) -> None:
         row = await session.scalar(select(Agent).where(Agent.id == agent.id).with_for_update())
@@ -210,7 +181,7 @@ class AgentDesk:
         ticket.status, ticket.agent_id = q.ASSIGNED, agent.id
         ticket.assigned_at = ticket.updated_at = now
         reply = Reply(texts.AGENT_JOINED, {"agent": agent.name})
-        return await self._say(session, ticket, reply, Action.HANDOFF)
+        return await stage_bot_reply(session, self._localizer, ticket, reply, Action.HANDOFF, now)
 
     # -- talking and closing ------------------------------------------------------------
     async def reply(self, agent: AgentInfo, ticket_id: int, text: str) -> None:
@@ -230,8 +201,8 @@ class AgentDesk:
                 sender="agent",
                 sender_name=agent.name,
             )
-            pending = await self._store(session, ticket, outgoing)
-        await self._deliver(pending)
+            pending = await stage(session, ticket, outgoing, self._clock())
+        await pending.deliver(self._delivery)
 
     async def close(self, agent: AgentInfo, ticket_id: int, note: str) -> TicketView:
         """Resolve the ticket with a note; the bot takes over and asks for a rating.
@@ -256,16 +227,22 @@ class AgentDesk:
                 state = dict(conversation.state or {})
                 state[KEY] = {"rating": ticket.id}
                 conversation.state = state
-            pending = await self._say(
-                session, ticket, Reply(texts.RATING_REQUEST), Action.ANSWER, RATING_SCORES
+            pending = await stage_bot_reply(
+                session,
+                self._localizer,
+                ticket,
+                Reply(texts.RATING_REQUEST),
+                Action.ANSWER,
+                now,
+                RATING_SCORES,
             )
-        await self._deliver(pending)
+        await pending.deliver(self._delivery)
         await self._delivery.events.publish(
             ConversationEvent(
                 ticket.conversation_id, "ticket", {"id": ticket.id, "status": q.RESOLVED}
             )
         )
-        return _view(ticket, agent.name)
+        return view(ticket, agent.name)
 
     async def transfer(
         self,
@@ -308,9 +285,16 @@ class AgentDesk:
             else:
                 raise BadTransfer("name an agent or a language")
             ticket.updated_at = now
-            pending = await self._say(session, ticket, Reply(texts.TRANSFERRED), Action.HANDOFF)
-        await self._deliver(pending)
-        return _view(ticket, name)
+            pending = await stage_bot_reply(
+                session,
+                self._localizer,
+                ticket,
+                Reply(texts.TRANSFERRED),
+                Action.HANDOFF,
+                self._clock(),
+            )
+        await pending.deliver(self._delivery)
+        return view(ticket, name)
 
     async def release_offline(self) -> int:
         """Return the tickets of agents not seen for the offline period to the queue."""
@@ -339,77 +323,3 @@ class AgentDesk:
         if ticket.agent_id != agent.id:
             raise NotYourTicket(str(ticket_id))
         return ticket
-
-    async def _say(
-        self,
-        session: AsyncSession,
-        ticket: Ticket,
-        reply: Reply,
-        action: Action,
-        suggestions: tuple[str, ...] = (),
-    ) -> Pending:
-        conversation = await session.get(Conversation, ticket.conversation_id)
-        language = (conversation.language if conversation else None) or ticket.language
-        outgoing = Outgoing(
-            text=self._localizer.render(language, reply),
-            language=language,
-            intent="handoff",
-            action=action,
-            suggestions=suggestions,
-            details={"ticket": {"id": ticket.id, "status": ticket.status}},
-        )
-        return await self._store(session, ticket, outgoing)
-
-    async def _store(self, session: AsyncSession, ticket: Ticket, outgoing: Outgoing) -> Pending:
-        conversation = await session.get(Conversation, ticket.conversation_id)
-        payload: dict[str, object] = {"ticket": ticket.id}
-        if outgoing.sender_name:
-            payload["sender_name"] = outgoing.sender_name
-        if outgoing.suggestions:
-            payload["suggestions"] = list(outgoing.suggestions)
-        if outgoing.details:
-            payload["details"] = dict(outgoing.details)
-        session.add(
-            Message(
-                conversation_id=ticket.conversation_id,
-                direction="out",
-                sender=outgoing.sender,
-                text=outgoing.text,
-                language=outgoing.language,
-                intent=outgoing.intent,
-                action=outgoing.action.value,
-                payload=payload,
-                created_at=self._clock(),
-            )
-        )
-        chat_id = conversation.channel_chat_id if conversation else None
-        return Pending(ticket.conversation_id, ticket.channel, chat_id, outgoing)
-
-    async def _deliver(self, pending: Pending) -> None:
-        await self._delivery.deliver(
-            pending.conversation_id, pending.channel, pending.chat_id, pending.outgoing
-        )
-
-
-async def _agent_name(session: AsyncSession, agent_id: int | None) -> str | None:
-    if agent_id is None:
-        return None
-    return await session.scalar(select(Agent.name).where(Agent.id == agent_id))
-
-
-def _view(ticket: Ticket, agent_name: str | None) -> TicketView:
-    return TicketView(
-        id=ticket.id,
-        conversation_id=ticket.conversation_id,
-        channel=ticket.channel,
-        language=ticket.language,
-        priority=ticket.priority,
-        reason=ticket.reason,
-        status=ticket.status,
-        sla_deadline=aware(ticket.sla_deadline),
-        created_at=aware(ticket.created_at),
-        agent_id=ticket.agent_id,
-        agent_name=agent_name,
-        summary=dict(ticket.summary or {}),
-        resolution_note=ticket.resolution_note,
-    )

@@ -8,7 +8,7 @@ replies, and may replace them:
   answers "cancel" (the ticket is cancelled, the bot takes over again) and a repeated
   request for a person (the queue position);
 - after an agent closed a ticket, the next message may be the 1-5 rating (and a
-  comment), which is stored;
+  comment), which is stored (:mod:`bot.handoff.rating`);
 - otherwise a trigger (:mod:`bot.handoff.triggers`) opens a ticket: refusals first
   (agents cannot handle customs or tax either), then the policy's answer for urgent and
   complex matters, then the ticket's number, queue position and expected wait, and out
@@ -18,7 +18,6 @@ replies, and may replace them:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -33,9 +32,9 @@ from bot.core import Action, Incoming, Reply
 from bot.dialogue import DialogueState, Step
 from bot.events import ConversationEvent, EventBus
 from bot.guard import Verdict
-from bot.handoff import texts
+from bot.handoff import rating, texts
 from bot.handoff import tickets as q
-from bot.handoff.models import Rating, Ticket
+from bot.handoff.models import Ticket
 from bot.handoff.sla import HONG_KONG, Priority, deadline, in_service_hours, next_opening
 from bot.handoff.triggers import ASK_HUMAN, CANCEL, PRIORITY_KEY, Trigger, decide
 from bot.i18n import Localizer
@@ -46,11 +45,6 @@ from bot.texts import GOODBYE
 
 #: This feature's key in ``DialogueState.extra``.
 KEY = "handoff"
-_SCORE = re.compile(
-    r"^\s*([1-5１-５])(?:\s*(?:/\s*5|★|⭐|stars?|점|分|星|из 5|von 5))?(?:[\s.,:;!-]+|$)"
-)
-#: Intents that are a new question, not the comment the bot asked for.
-_QUESTIONS = ("faq_", "urgent_", "complex_", "order_status", "ask_human", "bot_capabilities")
 LAST_MESSAGES = 6
 
 
@@ -97,9 +91,10 @@ class HandoffFlow:
             message = GOODBYE if said.incoming.intent == CANCEL else texts.NOTHING_TO_CANCEL
             step = Step(Reply(message), Action.ANSWER, CANCEL)
             return [step], _remember(replace(state, misses=0), {})
-        rated = await self._rating(turn, said, memory, steps, state)
+        rated = await rating.take(turn.session, said.incoming.text, said.verdict.intent, memory)
         if rated is not None:
-            return rated
+            step, memory = rated
+            return [step], _remember(replace(state, misses=0), memory)
         trigger = decide(
             said.verdict.intent if _answered(steps, said.verdict.intent) else None,
             said.incoming.text,
@@ -242,38 +237,6 @@ class HandoffFlow:
             return [], state
         step = Step(Reply(texts.WAITING_ACK), Action.HANDOFF, said.parse.intent)
         return [step], _remember(state, {"acked": ticket.id})
-
-    async def _rating(
-        self,
-        turn: Turn,
-        said: Said,
-        memory: dict[str, Any],
-        steps: list[Step],
-        state: DialogueState,
-    ) -> tuple[list[Step], DialogueState] | None:
-        """Store the rating or comment the bot asked for; ``None`` when it is neither."""
-        text = said.incoming.text
-        if "rating" in memory:
-            match = _SCORE.match(text)
-            if match is None:
-                return None
-            score = int(match.group(1).translate(str.maketrans("１２３４５", "12345")))
-            comment = text[match.end() :].strip() or None
-            turn.session.add(Rating(ticket_id=int(memory["rating"]), score=score, comment=comment))
-            if comment is None:
-                step = Step(Reply(texts.RATING_ASK_COMMENT), Action.ANSWER, "rating")
-                return [step], _remember(replace(state, misses=0), {"comment": memory["rating"]})
-            step = Step(Reply(texts.RATING_THANKS), Action.ANSWER, "rating")
-            return [step], _remember(replace(state, misses=0), {})
-        if "comment" in memory and not (said.verdict.intent or "").startswith(_QUESTIONS):
-            rating = await turn.session.scalar(
-                select(Rating).where(Rating.ticket_id == int(memory["comment"]))
-            )
-            if rating is not None:
-                rating.comment = text
-            step = Step(Reply(texts.RATING_THANKS), Action.ANSWER, "rating")
-            return [step], _remember(replace(state, misses=0), {})
-        return None
 
     async def _summary(self, turn: Turn, said: Said, state: DialogueState) -> dict[str, Any]:
         rows = await turn.session.scalars(

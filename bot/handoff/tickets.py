@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.handoff.agents import aware
 from bot.handoff.models import Agent, Ticket
 from bot.handoff.sla import next_opening
 
@@ -102,3 +104,48 @@ async def place(
     if back > now:
         minutes += math.ceil((back - now).total_seconds() / 60)
     return Place(position, minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as the console shows it."""
+
+    id: int
+    conversation_id: str
+    channel: str
+    language: str
+    priority: str
+    reason: str
+    status: str
+    sla_deadline: datetime
+    created_at: datetime
+    agent_id: int | None
+    agent_name: str | None
+    summary: dict[str, Any]
+    resolution_note: str | None
+
+
+async def agent_name(session: AsyncSession, agent_id: int | None) -> str | None:
+    """The name of the agent with ``agent_id`` (``None`` for none)."""
+    if agent_id is None:
+        return None
+    return await session.scalar(select(Agent.name).where(Agent.id == agent_id))
+
+
+def view(ticket: Ticket, agent_name: str | None) -> TicketView:
+    """The console's view of a ticket row."""
+    return TicketView(
+        id=ticket.id,
+        conversation_id=ticket.conversation_id,
+        channel=ticket.channel,
+        language=ticket.language,
+        priority=ticket.priority,
+        reason=ticket.reason,
+        status=ticket.status,
+        sla_deadline=aware(ticket.sla_deadline),
+        created_at=aware(ticket.created_at),
+        agent_id=ticket.agent_id,
+        agent_name=agent_name,
+        summary=dict(ticket.summary or {}),
+        resolution_note=ticket.resolution_note,
+    )

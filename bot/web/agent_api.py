@@ -15,8 +15,8 @@ from fastapi import APIRouter, Header
 
 from bot.app import Components
 from bot.handoff.agents import AgentInfo
-from bot.handoff.desk import TicketView
 from bot.handoff.errors import HandoffError, InvalidSession
+from bot.handoff.tickets import TicketView
 from bot.web.agent_schemas import (
     AgentOut,
     CloseIn,
