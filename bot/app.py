@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import redis.asyncio as redis
@@ -12,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.events import Delivery, EventBus, LocalEventBus
 from bot.events_redis import RedisEventBus
+from bot.handoff.agents import AgentDirectory
+from bot.handoff.desk import AgentDesk
+from bot.handoff.flow import HandoffFlow
 from bot.i18n import Localizer
 from bot.langid import LanguageDetector
 from bot.nlu import NluBackend
@@ -43,6 +47,8 @@ class Components:
     events: EventBus
     delivery: Delivery
     limits: RateLimits
+    agents: AgentDirectory
+    desk: AgentDesk
     orders: OrderService
     order_engine: AsyncEngine | None = None
 
@@ -105,6 +111,13 @@ def build(
     detector = detector or LanguageDetector(settings.nlu_model_path.parent)
     nlu_backend, fallback = nlu or build_nlu(settings)
     orders, order_engine = build_orders(settings)
+    events: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else LocalEventBus()
+    handoff = HandoffFlow(
+        events,
+        localizer,
+        offline_after=timedelta(seconds=settings.agent_offline_seconds),
+        minutes_per_ticket=settings.handoff_minutes_per_ticket,
+    )
     pipeline = Pipeline(
         store,
         detector,
@@ -112,9 +125,9 @@ def build(
         fallback,
         localizer,
         OrderFlow(orders),
+        handoff,
         max_length=settings.max_message_length,
     )
-    events: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else LocalEventBus()
     counter: Counter = (
         RedisCounter(redis.Redis.from_url(settings.redis_url))
         if settings.redis_url
@@ -122,6 +135,14 @@ def build(
     )
     limits = RateLimits(
         counter, settings.rate_limit_per_conversation, settings.rate_limit_per_address
+    )
+    delivery = Delivery(events)
+    agents = AgentDirectory(engine, session_lifetime=timedelta(hours=settings.agent_session_hours))
+    desk = AgentDesk(
+        engine,
+        delivery,
+        localizer,
+        offline_after=timedelta(seconds=settings.agent_offline_seconds),
     )
     return Components(
         settings,
@@ -132,8 +153,10 @@ def build(
         nlu_backend,
         pipeline,
         events,
-        Delivery(events),
+        delivery,
         limits,
+        agents,
+        desk,
         orders,
         order_engine,
     )

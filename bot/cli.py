@@ -1,6 +1,6 @@
 """The command line: ``python -m bot COMMAND`` (also installed as ``xoobay-bot``).
 
-Commands: serve, chat, detect, db, train, evaluate, demo-data. ``--help`` on each
+Commands: serve, chat, detect, db, train, evaluate, demo-data, agents. ``--help`` on each
 says more. Settings come from the environment (see the README).
 """
 
@@ -103,6 +103,12 @@ def _demo_data(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _agents(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.handoff.cli import run_agents
+
+    return asyncio.run(run_agents(settings, args))
+
+
 def parser() -> argparse.ArgumentParser:
     """Build the argument parser."""
     top = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
@@ -122,6 +128,21 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", default="reports", help="folder for the report files")
     evaluate.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     commands.add_parser("demo-data", help="load a demo catalogue of customers and orders")
+    agents = commands.add_parser("agents", help="manage support agents (add, list, disable)")
+    agent_actions = agents.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = agent_actions.add_parser(
+        "add", help="add an agent; the password is asked for (or read from stdin)"
+    )
+    add.add_argument("login", help="the agent's login (lower case)")
+    add.add_argument("--name", required=True, help="the name customers see")
+    add.add_argument(
+        "--languages", required=True, help="languages the agent speaks, e.g. en,de,zh-Hant"
+    )
+    add.add_argument("--max-chats", type=int, default=3, help="parallel chats (default 3)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    agent_actions.add_parser("list", help="list the agents")
+    disable = agent_actions.add_parser("disable", help="disable an agent and end their sessions")
+    disable.add_argument("login")
     return top
 
 
@@ -142,5 +163,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train": _train,
         "evaluate": _evaluate,
         "demo-data": _demo_data,
+        "agents": _agents,
     }
     return handlers[args.command](settings, args)

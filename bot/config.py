@@ -96,6 +96,9 @@ class Settings:
     webchat_identity_secret: str | None = None
     webchat_allowed_origins: tuple[str, ...] = ()
     webchat_heartbeat: float = 15.0
+    agent_session_hours: float = 12.0
+    agent_offline_seconds: int = 120
+    handoff_minutes_per_ticket: int = 5
 
     @property
     def webhook_secret(self) -> str:
@@ -166,4 +169,11 @@ class Settings:
             webchat_identity_secret=env.get("WEBCHAT_IDENTITY_SECRET") or None,
             webchat_allowed_origins=_origins(env.get("WEBCHAT_ALLOWED_ORIGINS")),
             webchat_heartbeat=heartbeat,
+            agent_session_hours=_float(env, "AGENT_SESSION_HOURS", defaults.agent_session_hours),
+            agent_offline_seconds=_int(
+                env, "AGENT_OFFLINE_SECONDS", defaults.agent_offline_seconds
+            ),
+            handoff_minutes_per_ticket=_int(
+                env, "HANDOFF_MINUTES_PER_TICKET", defaults.handoff_minutes_per_ticket
+            ),
         )

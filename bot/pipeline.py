@@ -1,8 +1,9 @@
 """The path of one message, in one function: :meth:`Pipeline.handle`.
 
-agent relay (when a human owns the conversation) → language → NLU → policy guard →
-dialogue → orders (lookup and verification) → save → render. Every channel calls it
-with an :class:`Incoming` and sends the :class:`Outgoing` replies it returns.
+language → NLU → policy guard → dialogue → orders (lookup and verification) →
+handoff (relay to the agent while a ticket is open; open one on a trigger; the rating
+after one) → save → render. Every channel calls it with an :class:`Incoming` and sends
+the :class:`Outgoing` replies it returns.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot import guard, metrics
 from bot.core import Incoming, Outgoing
 from bot.dialogue import DialogueState, Step, respond
 from bot.errors import EmptyMessage, MessageTooLong, NluUnavailable
+from bot.handoff.flow import HandoffFlow, Said
 from bot.i18n import Localizer
 from bot.langid import Detection, LanguageDetector
 from bot.language import LanguageChoice, choose_language, normalize_tag
@@ -67,6 +69,7 @@ class Pipeline:
         fallback_nlu: NluBackend,
         localizer: Localizer,
         orders: OrderFlow,
+        handoff: HandoffFlow,
         max_length: int = 4000,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -76,6 +79,7 @@ class Pipeline:
         self._fallback_nlu = fallback_nlu
         self._localizer = localizer
         self._orders = orders
+        self._handoff = handoff
         self.max_length = max_length
         self._clock = clock
 
@@ -104,6 +108,8 @@ class Pipeline:
             if state.restricted:
                 log.warning("conversation %s restricted after abuse", incoming.conversation_id)
             zone = incoming.timezone or turn.conversation.timezone
+            said = Said(incoming, parse, verdict, choice.language, zone)
+            steps, state = await self._handoff.route(turn, said, steps, state)
             replies = [self._render(step, choice.language, zone) for step in steps]
             _count(turn.conversation.channel, choice.language, verdict, replies)
             await turn.record(

@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter
 
+from bot.core import Outgoing
 from bot.i18n import Localizer
 from bot.pipeline import Pipeline
 from bot.storage.store import Store
 from bot.telegram_channel import TelegramApp, TelegramChannel
+from bot.telegram_send import send_text
+from bot.telegram_ui import suggestion_keyboard
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -39,6 +42,7 @@ __all__ = [
     "build_application",
     "handle_webhook_update",
     "run_polling",
+    "sender",
     "start",
     "start_webhook",
     "stop",
@@ -90,6 +94,26 @@ def build_application(
     application: TelegramApp = builder.build()
     channel.register(application)
     return application
+
+
+def sender(application: TelegramApp) -> Callable[[str, Outgoing], Awaitable[None]]:
+    """The Telegram sender :class:`bot.events.Delivery` calls for later messages.
+
+    The chat id is the conversation's: ``"<chat>"`` (private) or ``"<chat>:<user>"``
+    (a member in a group, written to in the group). An agent's message is signed with
+    their name.
+    """
+
+    async def send(chat_id: str, outgoing: Outgoing) -> None:
+        chat = int(chat_id.split(":", 1)[0])
+        text = outgoing.text
+        if outgoing.sender == "agent" and outgoing.sender_name:
+            text = f"{outgoing.sender_name}: {text}"
+        await send_text(
+            application.bot, chat, text, keyboard=suggestion_keyboard(outgoing.suggestions)
+        )
+
+    return send
 
 
 async def start(application: TelegramApp) -> None:

@@ -72,7 +72,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", HELP_DESCRIPTION, "bot_capabilities"),
     Command("language", LANGUAGE_DESCRIPTION, None),
     Command("human", texts.SUGGEST_HUMAN, "ask_human"),
-    Command("cancel", CANCEL_DESCRIPTION, "goodbye"),
+    Command("cancel", CANCEL_DESCRIPTION, "cancel"),
 )
 
 

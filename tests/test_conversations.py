@@ -111,11 +111,11 @@ async def test_unsupported_language_gets_english_with_the_languages_by_their_nam
         assert name in reply.text
 
 
-async def test_two_misses_in_a_row_offer_a_person(bot: Components) -> None:
+async def test_two_misses_in_a_row_hand_over_to_a_person(bot: Components) -> None:
     answers = await chat(bot, ["Hello", "qwzx vbnm plkj", "zzkq xxvw jjqp"])
     assert answers[1][0].action.value == "clarify" and answers[1][0].suggestions
-    assert answers[2][0].action.value == "clarify"
-    assert answers[2][0].text != answers[1][0].text
+    assert answers[2][0].action.value == "handoff"
+    assert answers[2][0].details["ticket"]["position"] == 1
 
 
 async def test_hours_are_given_in_the_customers_zone_too(bot: Components) -> None:

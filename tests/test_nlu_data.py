@@ -27,6 +27,7 @@ EXPECTED_INTENTS = frozenset(
         "thanks",
         "bot_capabilities",
         "ask_human",
+        "cancel",
         "order_status",
         "my_orders",
         "inform",

@@ -18,6 +18,7 @@ from bot import policy_texts as policy
 from bot import texts
 from bot.app import Components
 from bot.core import Action, Channel, Incoming, Outgoing
+from bot.handoff.flow import HandoffFlow
 from bot.orders.demo import load_demo
 from bot.orders.flow import OrderFlow
 from bot.orders.http import HttpOrderService
@@ -186,11 +187,10 @@ async def test_customs_hold_points_to_who_handles_customs(shop: Components) -> N
 async def test_overdue_refund_offers_a_person_urgently(shop: Components) -> None:
     chat = await new_chat(shop, "en")
     await say(shop, chat, "ORD2025000103")
-    shown = await say(shop, chat, "anna.schmidt@example.de")
+    shown, handed = await shop.pipeline.handle(Incoming(chat, "anna.schmidt@example.de"))
     assert "Status: cancelled." in shown.text and "is overdue" in shown.text
-    assert shown.suggestions == (en(shop, texts.SUGGEST_HUMAN),)
-    async with shop.store.turn(chat) as turn:
-        assert turn.state["handoff_priority"] == "urgent"
+    # Policy 4.1: the person is not just offered, the ticket opens at urgent priority.
+    assert handed.action is Action.HANDOFF and handed.details["ticket"]["priority"] == "urgent"
     calm = await new_chat(shop, "en")  # refund pending, not yet due: no alarm
     await say(shop, calm, "ORD2025000602")
     fine = await say(shop, calm, "john.miller@example.com")
@@ -246,6 +246,7 @@ async def test_order_api_down_is_a_clear_apology(shop: Components) -> None:
         shop.nlu,
         shop.localizer,
         OrderFlow(service),  # type: ignore[arg-type]
+        HandoffFlow(shop.events, shop.localizer),
     )
     chat = await new_chat(shop, "en")
     [reply] = await pipeline.handle(Incoming(chat, "where is ORD2025000601?"))

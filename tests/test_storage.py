@@ -96,3 +96,17 @@ async def test_a_chat_opens_one_conversation_even_when_raced(bot_on: Components)
     assert len({info.id for info in opened}) == 1
     assert (await bot_on.store.open_chat(Channel.TELEGRAM, "-100123")).id == opened[0].id
     assert (await bot_on.store.open_chat(Channel.TELEGRAM, "42")).id != opened[0].id
+
+
+def test_the_migrations_match_the_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.storage.models import Base
+
+    upgrade(database_url)
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []

@@ -16,11 +16,13 @@ from bot import policy_texts as policy
 from bot import texts
 from bot.app import Components
 from bot.core import Channel
+from bot.handoff import texts as handoff_texts
 from bot.telegram import (
     TelegramApp,
     build_application,
     handle_webhook_update,
     run_polling,
+    sender,
     start,
     start_webhook,
     stop,
@@ -127,7 +129,6 @@ COMMANDS = [
     ("/start", texts.GREETING),
     ("/start ref-campaign-42", texts.GREETING),
     ("/help", texts.BOT_CAPABILITIES),
-    ("/human", texts.HUMAN_CONTACTS),
     ("/cancel", texts.GOODBYE),
 ]
 
@@ -138,6 +139,37 @@ async def test_commands(
 ) -> None:
     await deliver(app, fake.text(command))
     assert texts_to(fake, 1001) == [bot.localizer.gettext("en", expected)]
+
+
+async def test_human_opens_a_ticket_and_cancel_returns_to_the_bot(
+    app: TelegramApp, fake: FakeBotApi, bot: Components
+) -> None:
+    await deliver(app, fake.text("/human"))
+    opened = texts_to(fake, 1001)[0]
+    assert "ticket number is 1" in opened and "number 1 in the queue" in opened
+    fake.clear()
+    await deliver(app, fake.text("/cancel"))
+    assert texts_to(fake, 1001) == [bot.localizer.gettext("en", handoff_texts.CANCELLED)]
+
+
+async def test_an_agents_reply_and_the_rating_request_reach_the_telegram_chat(
+    app: TelegramApp, fake: FakeBotApi, bot: Components
+) -> None:
+    bot.delivery.register(Channel.TELEGRAM, sender(app))
+    await deliver(app, fake.text("/human"))
+    await bot.agents.add("anna", "Anna", "correct horse battery", ["en"])
+    agent, _, _ = await bot.agents.login("anna", "correct horse battery")
+    ticket = await bot.desk.take_next(agent)
+    fake.clear()
+    await bot.desk.reply(agent, ticket.id, "Hi, I'm looking at it <b>now</b>.")
+    assert texts_to(fake, 1001) == ["Anna: Hi, I'm looking at it <b>now</b>."]
+    assert "parse_mode" not in fake.sent(1001)[0]
+    fake.clear()
+    await bot.desk.close(agent, ticket.id, "answered")
+    [request] = fake.sent(1001)
+    assert request["text"] == bot.localizer.gettext("en", handoff_texts.RATING_REQUEST)
+    buttons = [b["text"] for row in request["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["1", "2", "3", "4", "5"]
 
 
 async def test_language_picker_switches_the_conversation(

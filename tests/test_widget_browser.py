@@ -24,6 +24,7 @@ from playwright.sync_api import Page, expect
 
 from bot import policy_texts, texts
 from bot.config import Settings
+from bot.handoff import texts as handoff_texts
 from bot.orders.identity import sign_identity
 from tests.conftest import ARTIFACTS
 from tests.live_app import LiveApp, live_app
@@ -147,13 +148,14 @@ def test_a_customer_chats_through_the_widget_on_the_demo_page(
     answers = chat.bot_messages().count()
     quick.get_by_role("button", name=human).click()
     expect(chat.bot_messages()).to_have_count(answers + 1, timeout=30_000)
-    # today the bot answers a request for a person with the ways to reach one
-    expect(chat.last_answer()).to_have_text(localizer.gettext("en", texts.HUMAN_CONTACTS))
+    # the conversation is handed to the queue: the ticket, the position, the wait
+    handoff = localizer.gettext("en", handoff_texts.TICKET_OPENED).split("{")[0].strip()
+    expect(chat.last_answer()).to_contain_text(handoff)
 
-    # an agent's message arrives live, with the agent's name
+    # an agent takes it through the agent API; the reply arrives live, with the name
     conversation = chat.stored()["id"]
     wait_for_stream(app, conversation)
-    app.agent_says(conversation, "Hi, this is Anna from XOOBAY. I'll take it from here.")
+    agent_replies(app, "Hi, this is Anna from XOOBAY. I'll take it from here.")
     agent = chat.log.locator("li.from-agent").last
     expect(agent.locator(".text")).to_have_text(
         "Hi, this is Anna from XOOBAY. I'll take it from here."
@@ -185,6 +187,17 @@ def test_a_customer_chats_through_the_widget_on_the_demo_page(
     chat.bubble.click()
     expect(chat.log.locator("li.from-agent .text").last).to_have_text("Are you still there?")
     expect(chat.bubble).not_to_have_class(re.compile(r"\bunread\b"))
+
+
+def agent_replies(app: LiveApp, text: str) -> None:
+    """Anna logs in to the agent API, takes the next ticket and answers it."""
+    app.run(app.bot.agents.add("anna", "Anna", "correct horse battery", ["en", "de", "ru"]))
+    with httpx.Client(base_url=f"{app.url}/api/v1/agent", timeout=30) as agent:
+        login = agent.post("/login", json={"login": "anna", "password": "correct horse battery"})
+        auth = {"Authorization": f"Bearer {login.json()['token']}"}
+        ticket = agent.post("/tickets/next", headers=auth).json()
+        sent = agent.post(f"/tickets/{ticket['id']}/messages", headers=auth, json={"text": text})
+        assert sent.status_code == 204, sent.text
 
 
 def test_the_conversation_survives_a_reload(app_on: LiveApp, page: Page, parts) -> None:  # type: ignore[no-untyped-def]

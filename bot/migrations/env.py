@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from bot.handoff import models as _handoff_models  # noqa: F401  (registers the tables)
 from bot.storage.models import Base
 
 config = context.config

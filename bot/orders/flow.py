@@ -64,6 +64,10 @@ class OrderTurn:
     choice: LanguageChoice
 
 
+#: Intents that go to a person (or back from one): the order flow only notes the number.
+PERSON_INTENTS = frozenset({"ask_human", "cancel"})
+
+
 @dataclass(slots=True)
 class _Memory:
     number: str | None = None
@@ -102,6 +106,10 @@ class OrderFlow:
         if state.restricted or choice.unsupported or choice.explicit:
             return steps, state
         memory = _Memory.load(state.extra.get(KEY))
+        if parse.intent in PERSON_INTENTS:  # a person was asked for: the handoff answers
+            numbers = [e.value for e in parse.entities if e.name == "order_number"]
+            memory.number, memory.awaiting = (numbers[0] if numbers else memory.number), None
+            return steps, replace(state, extra={**state.extra, KEY: memory.dump()})
         run = _Run(self, message, memory)
         ours = await run.steps()
         if ours is None:
@@ -225,7 +233,6 @@ class _Run:
         if not orders:
             return [self._say(texts.ORDER_MY_ORDERS_NONE)]
         step = list_step(orders[:10], self.intent, self.now, self.zone)
-        self.memory.urgent = bool(step.suggestions)
         return [step]
 
     async def _to_private(self, numbers: list[str]) -> Step:

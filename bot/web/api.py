@@ -37,6 +37,7 @@ from bot.web.schemas import (
     NewConversation,
     Replies,
     ReplyOut,
+    TicketOut,
     Transcript,
     TranscriptMessage,
 )
@@ -172,6 +173,7 @@ def router(bot: Components) -> APIRouter:
                     action=o.action,
                     suggestions=list(o.suggestions),
                     details=o.details,
+                    ticket=_ticket(o.details),
                 )
                 for o in outgoing
             ]
@@ -204,6 +206,14 @@ def router(bot: Components) -> APIRouter:
         )
 
     return api
+
+
+def _ticket(details: dict[str, Any]) -> TicketOut | None:
+    """The ``ticket`` of a reply's details, when it opened one."""
+    ticket = details.get("ticket")
+    if not isinstance(ticket, dict) or "position" not in ticket:
+        return None
+    return TicketOut.model_validate(ticket)
 
 
 async def _authenticate(

@@ -63,6 +63,15 @@ class MessageIn(BaseModel):
     )
 
 
+class TicketOut(BaseModel):
+    """The ticket a ``handoff`` reply opened: where the customer stands in the queue."""
+
+    id: int
+    priority: str = Field(description="urgent, complex or regular.")
+    position: int = Field(description="Place in the queue of the ticket's language, from 1.")
+    expected_wait_minutes: int
+
+
 class ReplyOut(BaseModel):
     """One reply of the bot (or of an agent)."""
 
@@ -74,6 +83,9 @@ class ReplyOut(BaseModel):
     details: dict[str, Any] = Field(
         default_factory=dict,
         description="Machine-readable facts of the reply (a ticket's id, priority, position).",
+    )
+    ticket: TicketOut | None = Field(
+        default=None, description="Set on the reply that opened a ticket (action handoff)."
     )
 
 

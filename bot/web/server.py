@@ -1,4 +1,7 @@
-"""The ASGI application: the web chat API and widget, the Telegram webhook, the health check.
+"""The ASGI application: web chat API and widget, agent API and console, Telegram, health.
+
+The agent console is served at ``/console/`` (static files) and talks to the agent
+API at ``/api/v1/agent``.
 
 Telegram starts with the app when ``TELEGRAM_BOT_TOKEN`` is set: long polling by
 default, a webhook at ``/telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set.
@@ -7,24 +10,31 @@ default, a webhook at ``/telegram/webhook`` when ``TELEGRAM_WEBHOOK_URL`` is set
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from bot import metrics, telegram
 from bot.app import Components
+from bot.core import Channel
+from bot.web.agent_api import agent_router
 from bot.web.api import install_error_handlers, router
 from bot.web.origins import OriginGuard
 from bot.web.stream import events_router
 from bot.web.widget import install_widget
 
 log = logging.getLogger(__name__)
+#: The agent console's page, script and style (no build step, no CDN).
+CONSOLE = Path(__file__).resolve().parent / "static" / "console"
 
 
 def create_web_app(bot: Components) -> FastAPI:
@@ -50,9 +60,15 @@ def create_web_app(bot: Components) -> FastAPI:
             else:
                 await telegram.run_polling(application)
             channel["telegram"] = application
+            bot.delivery.register(Channel.TELEGRAM, telegram.sender(application))
+        sweeper = asyncio.create_task(_release_offline_agents(bot))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            bot.delivery.unregister(Channel.TELEGRAM)
             if "telegram" in channel:
                 await telegram.stop(channel.pop("telegram"))
             await bot.close()
@@ -68,6 +84,8 @@ def create_web_app(bot: Components) -> FastAPI:
     app.include_router(router(bot))
     app.include_router(events_router(bot))
     install_widget(app, bot.localizer)
+    app.include_router(agent_router(bot))
+    app.mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console")
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -111,6 +129,19 @@ def create_web_app(bot: Components) -> FastAPI:
         return JSONResponse({"ok": True})
 
     return app
+
+
+async def _release_offline_agents(bot: Components, every: float = 30.0) -> None:
+    """Every ``every`` seconds, return offline agents' tickets to the queue."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            released = await bot.desk.release_offline()
+        except (OperationalError, DBAPIError) as error:
+            log.warning("releasing offline agents' tickets failed: %s", error)
+            continue
+        if released:
+            log.info("%d ticket(s) of offline agents returned to the queue", released)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

@@ -1,0 +1,193 @@
+"""The agent API under ``/api/v1/agent``: log in, the queue, claim, reply, transfer, close.
+
+Every route but ``login`` needs ``Authorization: Bearer <session token>``. Errors are
+JSON like the rest of the API: 401 for a forged, expired or missing session, 403 for
+another agent's ticket, 404 for no ticket (or an empty queue), 409 for a ticket already
+taken or closed and for an agent at their limit of parallel chats, 422 for bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+
+from bot.app import Components
+from bot.handoff.agents import AgentInfo
+from bot.handoff.errors import HandoffError, InvalidSession
+from bot.handoff.tickets import TicketView
+from bot.web.agent_schemas import (
+    AgentOut,
+    CloseIn,
+    LoginIn,
+    LoginOut,
+    MessageOut,
+    QueueOut,
+    ReplyIn,
+    TicketDetailOut,
+    TicketOut,
+    TransferIn,
+)
+from bot.web.api import ApiError
+from bot.web.schemas import ErrorOut
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not valid JSON."},
+    401: {"model": ErrorOut, "description": "Missing, forged or expired agent session."},
+    403: {"model": ErrorOut, "description": "The ticket is another agent's."},
+    404: {"model": ErrorOut, "description": "No such ticket, or no ticket waiting."},
+    409: {"model": ErrorOut, "description": "Taken, closed, or the agent is at their limit."},
+    422: {"model": ErrorOut, "description": "The request is malformed."},
+}
+
+
+def _api_error(error: HandoffError) -> ApiError:
+    messages = {
+        "invalid_session": "Missing or unknown agent session. Log in again.",
+        "session_expired": "Your session has expired. Log in again.",
+        "wrong_login": "Wrong login or password.",
+        "ticket_not_found": "No ticket has this id.",
+        "queue_empty": "No ticket is waiting in your languages.",
+        "not_your_ticket": "This ticket is another agent's.",
+        "ticket_taken": "Another agent has already taken this ticket.",
+        "ticket_closed": "This ticket is closed; it takes no more replies.",
+        "at_capacity": "You have reached your limit of parallel chats.",
+        "bad_transfer": f"Cannot transfer: {error}.",
+    }
+    return ApiError(error.status, error.code, messages.get(error.code, str(error)))
+
+
+def _agent_out(agent: AgentInfo) -> AgentOut:
+    return AgentOut(
+        id=agent.id,
+        login=agent.login,
+        name=agent.name,
+        languages=list(agent.languages),
+        max_chats=agent.max_chats,
+    )
+
+
+def _ticket_out(view: TicketView) -> TicketOut:
+    return TicketOut(**asdict(view))
+
+
+def agent_router(bot: Components) -> APIRouter:
+    """Build the ``/api/v1/agent`` routes around the built bot."""
+    api = APIRouter(prefix="/api/v1/agent", tags=["agent console"], responses=ERRORS)
+
+    async def agent_of(authorization: str | None) -> AgentInfo:
+        scheme, _, token = (authorization or "").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise InvalidSession("no bearer token")
+            return await bot.agents.authenticate(token.strip())
+        except HandoffError as error:
+            raise _api_error(error) from None
+
+    @api.post("/login", response_model=LoginOut)
+    async def login(credentials: LoginIn) -> LoginOut:
+        """Log in; the token is valid until ``expires_at``."""
+        try:
+            agent, token, expires = await bot.agents.login(credentials.login, credentials.password)
+        except HandoffError as error:
+            raise _api_error(error) from None
+        return LoginOut(token=token, expires_at=expires, agent=_agent_out(agent))
+
+    @api.post("/logout", status_code=204)
+    async def logout(authorization: Annotated[str | None, Header()] = None) -> None:
+        """End the session (the agent's tickets return to the queue when they go offline)."""
+        await agent_of(authorization)
+        await bot.agents.logout((authorization or "").partition(" ")[2].strip())
+
+    @api.get("/me", response_model=AgentOut)
+    async def me(authorization: Annotated[str | None, Header()] = None) -> AgentOut:
+        """The logged-in agent."""
+        return _agent_out(await agent_of(authorization))
+
+    @api.get("/queue", response_model=QueueOut)
+    async def queue(authorization: Annotated[str | None, Header()] = None) -> QueueOut:
+        """The queued tickets in the agent's languages and their own open tickets."""
+        agent = await agent_of(authorization)
+        tickets = await bot.desk.queue(agent)
+        return QueueOut(tickets=[_ticket_out(t) for t in tickets], now=bot.desk.now())
+
+    @api.post("/tickets/next", response_model=TicketOut)
+    async def take_next(authorization: Annotated[str | None, Header()] = None) -> TicketOut:
+        """Claim the most urgent waiting ticket in one of the agent's languages."""
+        agent = await agent_of(authorization)
+        try:
+            return _ticket_out(await bot.desk.take_next(agent))
+        except HandoffError as error:
+            raise _api_error(error) from None
+
+    @api.post("/tickets/{ticket_id}/claim", response_model=TicketOut)
+    async def claim(
+        ticket_id: int, authorization: Annotated[str | None, Header()] = None
+    ) -> TicketOut:
+        """Claim one waiting ticket."""
+        agent = await agent_of(authorization)
+        try:
+            return _ticket_out(await bot.desk.claim(agent, ticket_id))
+        except HandoffError as error:
+            raise _api_error(error) from None
+
+    @api.get("/tickets/{ticket_id}", response_model=TicketDetailOut)
+    async def ticket(
+        ticket_id: int, authorization: Annotated[str | None, Header()] = None
+    ) -> TicketDetailOut:
+        """A ticket, its full transcript and canned replies in its language."""
+        agent = await agent_of(authorization)
+        try:
+            view, transcript = await bot.desk.ticket(agent, ticket_id)
+        except HandoffError as error:
+            raise _api_error(error) from None
+        return TicketDetailOut(
+            ticket=_ticket_out(view),
+            messages=[MessageOut(**asdict(m)) for m in transcript],
+            canned=bot.desk.canned(agent, view.language),
+        )
+
+    @api.post("/tickets/{ticket_id}/messages", status_code=204)
+    async def reply(
+        ticket_id: int, body: ReplyIn, authorization: Annotated[str | None, Header()] = None
+    ) -> None:
+        """Send a message to the customer on their channel."""
+        agent = await agent_of(authorization)
+        text = body.text.strip()
+        if not text:
+            raise ApiError(422, "empty_message", "The message is empty.")
+        try:
+            await bot.desk.reply(agent, ticket_id, text)
+        except HandoffError as error:
+            raise _api_error(error) from None
+
+    @api.post("/tickets/{ticket_id}/transfer", response_model=TicketOut)
+    async def transfer(
+        ticket_id: int, body: TransferIn, authorization: Annotated[str | None, Header()] = None
+    ) -> TicketOut:
+        """Pass the ticket to another agent or to the queue of another language."""
+        agent = await agent_of(authorization)
+        try:
+            view = await bot.desk.transfer(
+                agent, ticket_id, to_login=body.agent, language=body.language
+            )
+        except HandoffError as error:
+            raise _api_error(error) from None
+        return _ticket_out(view)
+
+    @api.post("/tickets/{ticket_id}/close", response_model=TicketOut)
+    async def close(
+        ticket_id: int, body: CloseIn, authorization: Annotated[str | None, Header()] = None
+    ) -> TicketOut:
+        """Resolve the ticket with a note; the bot asks the customer for a rating."""
+        agent = await agent_of(authorization)
+        note = body.note.strip()
+        if not note:
+            raise ApiError(422, "empty_note", "The resolution note is empty.")
+        try:
+            return _ticket_out(await bot.desk.close(agent, ticket_id, note))
+        except HandoffError as error:
+            raise _api_error(error) from None
+
+    return api
