@@ -352,6 +352,13 @@ def measure(
         row(phase)
         phases.append(phase)
     for index, server in enumerate(servers):
+        if server.process.poll() is not None:
+            print(
+                f"  process {index + 1}: start-up {server.startup:.2f} s, EXITED during the run "
+                f"(code {server.process.returncode}); the end of its log:"
+            )
+            print("    " + tail(server.log, 15).replace("\n", "\n    "))
+            continue
         print(
             f"  process {index + 1}: start-up {server.startup:.2f} s, "
             f"RSS after the run {rss_mb(server.process.pid):.0f} MB"
@@ -436,6 +443,14 @@ def bench_rasa(venv: Path, plan: Plan, folder: Path) -> list[Phase] | None:
         stop(server.process)
 
 
+SETUPS = {
+    "sqlite-1": ("SQLite", 1),
+    "sqlite-2": ("SQLite", 2),
+    "postgresql-1": ("PostgreSQL", 1),
+    "postgresql-2": ("PostgreSQL", 2),
+}
+
+
 def best_rate(phases: list[Phase] | None) -> float:
     return max((len(p.latencies) / p.wall for p in phases or [] if p.wall), default=0.0)
 
@@ -445,6 +460,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--rasa-venv", default=str(ROOT / ".rasa-venv"))
     parser.add_argument("--skip-rasa", action="store_true")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[*SETUPS, "rasa"],
+        help="run only these setups (repeatable); default: all",
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     print(f"load benchmark{' (quick)' if args.quick else ''}, {time.strftime('%Y-%m-%d %H:%M %Z')}")
@@ -466,10 +487,12 @@ def main() -> None:
             [sys.executable, "-m", "bot", "train"], env=env, check=True, capture_output=True
         )
         results = {}
-        for kind in ("SQLite", "PostgreSQL"):
-            for processes in (1, 2):
+        for setup, (kind, processes) in SETUPS.items():
+            if not args.only or setup in args.only:
                 results[kind, processes] = bench_app(kind, processes, plan, model, folder)
-        rasa = None if args.skip_rasa else bench_rasa(Path(args.rasa_venv), plan, folder)
+        rasa = None
+        if not args.skip_rasa and (not args.only or "rasa" in args.only):
+            rasa = bench_rasa(Path(args.rasa_venv), plan, folder)
     summary(results, rasa)
     print(f"\nclient maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
@@ -481,7 +504,7 @@ def summary(results: dict[tuple[str, int], list[Phase] | None], rasa: list[Phase
     if rasa is not None:
         print(f"  {'Rasa':10} x1: {best_rate(rasa):7.1f}")
         app = max(best_rate(results.get(("PostgreSQL", n))) for n in (1, 2))
-        if best_rate(rasa):
+        if app and best_rate(rasa):
             print(f"  PostgreSQL best / Rasa best: {app / best_rate(rasa):.1f} x")
 
 
