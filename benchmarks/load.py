@@ -363,6 +363,7 @@ def measure(
             f"  process {index + 1}: start-up {server.startup:.2f} s, "
             f"RSS after the run {rss_mb(server.process.pid):.0f} MB"
         )
+    print(f"  machine load average (1 min) now: {os.getloadavg()[0]:.2f}")
     return phases
 
 
