@@ -166,10 +166,12 @@ def free_port() -> int:
 
 
 def start(command: list[str], env: dict[str, str], ready: str, log: Path) -> Server:
-    """Start ``command`` and wait until GET ``ready`` answers 200; time that."""
+    """Start ``command`` in the log's folder; wait until GET ``ready`` answers 200; time that."""
     started = time.perf_counter()
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, cwd=log.parent, stdout=out, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + 600
     with httpx.Client(timeout=5) as client:
         while time.monotonic() < deadline:
@@ -202,20 +204,32 @@ def tail(log: Path, lines: int = 25) -> str:
 
 
 def start_apps(count: int, database_url: str, model: Path, folder: Path) -> list[Server]:
-    """Start ``count`` app processes one after the other (each start-up timed alone)."""
-    servers = []
-    for index in range(count):
-        port = free_port()
-        env = os.environ | {
-            "DATABASE_URL": database_url,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "NLU_MODEL_PATH": str(model),
-            "LOG_LEVEL": "WARNING",
-        }
-        command = [sys.executable, "-m", "bot", "serve"]
-        log = folder / f"app-{index}.log"
-        servers.append(start(command, env, f"http://127.0.0.1:{port}/healthz", log))
+    """Start ``count`` app processes one after the other (each start-up timed alone).
+
+    They run in ``folder`` (no developer's .env) with only the web chat: no Telegram,
+    no Redis, the embedded NLU.
+    """
+    servers: list[Server] = []
+    unset = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_URL", "REDIS_URL")
+    base = {k: v for k, v in os.environ.items() if k not in unset}
+    try:
+        for index in range(count):
+            port = free_port()
+            env = base | {
+                "DATABASE_URL": database_url,
+                "HOST": "127.0.0.1",
+                "PORT": str(port),
+                "NLU_BACKEND": "embedded",
+                "NLU_MODEL_PATH": str(model),
+                "LOG_LEVEL": "WARNING",
+            }
+            command = [sys.executable, "-m", "bot", "serve"]
+            log = folder / f"app-{index}.log"
+            servers.append(start(command, env, f"http://127.0.0.1:{port}/healthz", log))
+    except BaseException:
+        for server in servers:
+            stop(server.process)
+        raise
     return servers
 
 
