@@ -222,6 +222,9 @@ def start_apps(count: int, database_url: str, model: Path, folder: Path) -> list
                 "NLU_BACKEND": "embedded",
                 "NLU_MODEL_PATH": str(model),
                 "LOG_LEVEL": "WARNING",
+                # the benchmark is one client address sending as fast as it can
+                "RATE_LIMIT_PER_CONVERSATION": "0",
+                "RATE_LIMIT_PER_ADDRESS": "0",
             }
             command = [sys.executable, "-m", "bot", "serve"]
             log = folder / f"app-{index}.log"
@@ -496,10 +499,19 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="xoobay-load-") as tmp:
         folder = Path(tmp)
-        model = folder / "nlu-model.pkl"
+        model = folder / "nlu-model.npz"
         env = os.environ | {"NLU_MODEL_PATH": str(model)}
         subprocess.run(
             [sys.executable, "-m", "bot", "train"], env=env, check=True, capture_output=True
+        )
+        # the language detector's word table is cached beside the model: build it now,
+        # as an installed bot has it, so start-up is measured as a restart measures it
+        subprocess.run(
+            [sys.executable, "-m", "bot", "detect"],
+            env=env,
+            input=b"",
+            check=True,
+            capture_output=True,
         )
         results = {}
         for setup, (kind, processes) in SETUPS.items():
