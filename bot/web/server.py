@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from bot import metrics, telegram
+from bot import metrics
 from bot.app import Components
 from bot.core import Channel
 from bot.web.agent_api import agent_router
@@ -45,6 +45,8 @@ def create_web_app(bot: Components) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.telegram_bot_token:
+            from bot import telegram  # python-telegram-bot is loaded only when configured
+
             application = telegram.build_application(
                 settings.telegram_bot_token,
                 settings.telegram_base_url,
@@ -70,6 +72,8 @@ def create_web_app(bot: Components) -> FastAPI:
                 await sweeper
             bot.delivery.unregister(Channel.TELEGRAM)
             if "telegram" in channel:
+                from bot import telegram
+
                 await telegram.stop(channel.pop("telegram"))
             await bot.close()
 
@@ -114,6 +118,8 @@ def create_web_app(bot: Components) -> FastAPI:
         application = channel.get("telegram")
         if application is None or not settings.telegram_webhook_url:
             return _error(404, "not_found", "Telegram webhook mode is not enabled.")
+        from bot import telegram
+
         try:
             body = json.loads(await request.body())
         except (ValueError, UnicodeDecodeError):
