@@ -31,7 +31,11 @@ def test_readyz_says_503_when_the_database_is_down(settings: Settings, parts) ->
 def test_metrics_count_messages_intents_refusals_and_latencies(server: str) -> None:
     created = httpx.post(f"{server}/api/v1/conversations").json()
     headers = {"Authorization": f"Bearer {created['token']}"}
-    for text in ("What is the support email?", "How much import duty will I pay?"):
+    for text in (
+        "What is the support email?",
+        "How much import duty will I pay?",
+        "I want to talk to a person",
+    ):
         sent = httpx.post(
             f"{server}/api/v1/conversations/{created['id']}/messages",
             json={"text": text},
@@ -46,3 +50,6 @@ def test_metrics_count_messages_intents_refusals_and_latencies(server: str) -> N
     assert 'xoobay_refusals_total{reason="refuse_tax"}' in body
     assert "xoobay_language_detection_seconds_count" in body
     assert 'xoobay_nlu_parse_seconds_count{backend="EmbeddedNlu"}' in body
+    assert 'xoobay_handoffs_total{priority="regular"}' in body
+    assert 'xoobay_queue_length{priority="regular"} 1.0' in body
+    assert "xoobay_sla_breaches 0.0" in body

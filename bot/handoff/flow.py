@@ -28,6 +28,7 @@ from babel.dates import format_datetime, get_timezone_name
 from babel.numbers import format_decimal
 from sqlalchemy import select
 
+from bot import metrics
 from bot.core import Action, Incoming, Reply
 from bot.dialogue import DialogueState, Step
 from bot.events import ConversationEvent, EventBus
@@ -127,6 +128,7 @@ class HandoffFlow:
         )
         turn.session.add(ticket)
         await turn.session.flush()
+        metrics.HANDOFFS.labels(trigger.priority.value).inc()
         spot = await q.place(
             turn.session,
             ticket,

@@ -149,3 +149,17 @@ def view(ticket: Ticket, agent_name: str | None) -> TicketView:
         summary=dict(ticket.summary or {}),
         resolution_note=ticket.resolution_note,
     )
+
+
+async def queue_figures(session: AsyncSession, now: datetime) -> tuple[dict[str, int], int]:
+    """Queued tickets per priority, and open tickets past their SLA deadline (for metrics)."""
+    rows = await session.execute(
+        select(Ticket.priority, func.count())
+        .where(Ticket.status == QUEUED)
+        .group_by(Ticket.priority)
+    )
+    queued = {str(priority): int(count) for priority, count in rows}
+    breached = await session.scalar(
+        select(func.count()).where(Ticket.status.in_(OPEN), Ticket.sla_deadline < now)
+    )
+    return queued, int(breached or 0)

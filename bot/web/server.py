@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.app import Components
 from bot.core import Channel
+from bot.handoff import tickets
+from bot.handoff.sla import Priority
 from bot.web.agent_api import agent_router
 from bot.web.api import install_error_handlers, router
 from bot.web.origins import OriginGuard
@@ -109,6 +113,17 @@ def create_web_app(bot: Components) -> FastAPI:
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def prometheus_metrics() -> Response:
         """Prometheus metrics of this process (text exposition format)."""
+        try:
+            async with AsyncSession(bot.engine) as session:
+                queued, breached = await asyncio.wait_for(
+                    tickets.queue_figures(session, datetime.now(UTC)), timeout=2.0
+                )
+        except (TimeoutError, OSError, SQLAlchemyError):
+            log.warning("metrics: the queue figures could not be read")
+        else:
+            for priority in Priority:
+                metrics.QUEUE_LENGTH.labels(priority.value).set(queued.get(priority.value, 0))
+            metrics.SLA_BREACHES.set(breached)
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
