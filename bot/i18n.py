@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone_gmt, get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -135,8 +135,15 @@ class Localizer:
         return Reply(
             texts.HOURS_LOCAL,
             {
-                "zone": get_timezone_name(zone, locale=locale),
+                "zone": _zone_name(zone, opens, locale),
                 "start": format_time(opens, format="short", locale=locale),
                 "end": format_time(closes, format="short", locale=locale),
             },
         )
+
+
+def _zone_name(zone: ZoneInfo, when: datetime, locale: Locale) -> str:
+    """The zone's name in ``locale``; its GMT offset for zones without a region (UTC)."""
+    if zone.key == "UTC" or zone.key.startswith("Etc/"):
+        return get_timezone_gmt(when, locale=locale)
+    return str(get_timezone_name(zone, locale=locale))

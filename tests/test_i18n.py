@@ -48,3 +48,12 @@ def test_no_local_hours_for_hong_kong_time_or_unknown_zones(
 
 def test_an_unknown_language_renders_in_english(localizer: Localizer) -> None:
     assert localizer.gettext("fr", "Talk to a person") == "Talk to a person"
+
+
+def test_hours_in_utc_name_the_offset_not_an_unknown_region(localizer: Localizer) -> None:
+    from datetime import UTC, datetime
+
+    local = localizer.service_hours_local("en", "UTC", datetime(2026, 11, 25, 12, tzinfo=UTC))
+    assert local is not None
+    text = localizer.render("en", local)
+    assert "GMT" in text and "Unknown" not in text and "00:00" in text
