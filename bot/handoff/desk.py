@@ -89,13 +89,20 @@ class AgentDesk:
     ) -> tuple[TicketView, list[StoredMessage]]:
         """A ticket and its conversation's full transcript.
 
+        An agent sees the tickets assigned to them and the queued tickets of their
+        languages (to decide to take one); no other ticket's transcript.
+
         Raises:
             TicketNotFound: No ticket has that id.
+            NotYourTicket: The ticket is another agent's, or queued for another language.
         """
         async with self._sessions() as session:
             ticket = await session.get(Ticket, ticket_id)
             if ticket is None:
                 raise TicketNotFound(str(ticket_id))
+            claimable = ticket.status == q.QUEUED and ticket.language in agent.languages
+            if ticket.agent_id != agent.id and not claimable:
+                raise NotYourTicket(str(ticket_id))
             name = await agent_name(session, ticket.agent_id)
             rows = await session.scalars(
                 select(Message)
