@@ -69,3 +69,65 @@ def test_telegram_webhook_updates_go_to_either_process_and_the_conversation_goes
             assert wrong.status_code == 403
     finally:
         fake.stop()
+
+
+def test_an_agents_reply_on_one_process_reaches_the_stream_held_by_another(
+    postgres_url: str, nlu_model_path: Path, parts: Any
+) -> None:
+    import os
+    import queue
+    import subprocess
+    import sys
+    import threading
+
+    env = {
+        "DATABASE_URL": postgres_url,
+        "NLU_MODEL_PATH": str(nlu_model_path),
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "WEBCHAT_HEARTBEAT_SECONDS": "1",
+    }
+    with bots(1, env) as (first,), bots(1, env) as (second,):
+        subprocess.run(
+            [sys.executable, "-m", "bot", "agents", "add", "anna", "--name", "Anna",
+             "--languages", "en", "--password-stdin"],
+            input="correct horse battery\n", text=True, check=True, capture_output=True,
+            env={**os.environ, **env}, timeout=120,
+        )  # fmt: skip
+        created = httpx.post(f"{first.url}/api/v1/conversations", timeout=30).json()
+        auth = {"Authorization": f"Bearer {created['token']}"}
+        events: queue.Queue[str] = queue.Queue()
+
+        def listen() -> None:
+            url = f"{first.url}/api/v1/conversations/{created['id']}/events"
+            with httpx.stream("GET", url, headers=auth, timeout=30) as stream:
+                for line in stream.iter_lines():
+                    events.put(line)
+                    if line.startswith("data:") and '"agent"' in line:
+                        return
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        wait_for(lambda: any(e.startswith("event: ready") for e in list(events.queue)))
+        asked = httpx.post(
+            f"{first.url}/api/v1/conversations/{created['id']}/messages",
+            headers=auth,
+            json={"text": "I want to talk to a person"},
+            timeout=30,
+        ).json()["replies"]
+        assert any(r["action"] == "handoff" for r in asked)
+        with httpx.Client(base_url=f"{second.url}/api/v1/agent", timeout=30) as agent:
+            token = agent.post(
+                "/login", json={"login": "anna", "password": "correct horse battery"}
+            )
+            session = {"Authorization": f"Bearer {token.json()['token']}"}
+            ticket = agent.post("/tickets/next", headers=session).json()
+            sent = agent.post(
+                f"/tickets/{ticket['id']}/messages",
+                headers=session,
+                json={"text": "Hi, Anna here."},
+            )
+            assert sent.status_code == 204
+        listener.join(timeout=30)
+        data = [e for e in list(events.queue) if e.startswith("data:") and "Anna here" in e]
+    assert data, list(events.queue)
+    assert '"sender": "agent"' in data[0] or '"sender":"agent"' in data[0]
