@@ -9,12 +9,13 @@ together or not at all.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,6 +214,11 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time: turns of this process queue here, in order,
+        # instead of polling SQLite's busy handler (which sleeps between retries and
+        # gave a p99 near a second with ten concurrent conversations).
+        sqlite = engine.dialect.name == "sqlite"
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
 
     async def create_conversation(
         self,
@@ -299,7 +305,7 @@ class Store:
         Raises:
             ConversationNotFound: No conversation has that id.
         """
-        async with self._sessions.begin() as session:
+        async with self._write_lock or nullcontext(), self._sessions.begin() as session:
             row = await session.scalar(
                 select(Conversation).where(Conversation.id == conversation_id).with_for_update()
             )
