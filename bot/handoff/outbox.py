@@ -18,6 +18,7 @@ from bot.events import Delivery
 from bot.handoff.models import Ticket
 from bot.i18n import Localizer
 from bot.storage.models import Conversation, Message
+from bot.storage.store import reply_payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +40,7 @@ async def stage(
 ) -> Pending:
     """Add ``outgoing`` to the ticket's conversation; return it ready for delivery."""
     conversation = await session.get(Conversation, ticket.conversation_id)
-    payload: dict[str, object] = {"ticket": ticket.id}
-    if outgoing.sender_name:
-        payload["sender_name"] = outgoing.sender_name
-    if outgoing.suggestions:
-        payload["suggestions"] = list(outgoing.suggestions)
-    if outgoing.details:
-        payload["details"] = dict(outgoing.details)
+    payload: dict[str, object] = {"ticket": ticket.id, **(reply_payload(outgoing) or {})}
     session.add(
         Message(
             conversation_id=ticket.conversation_id,

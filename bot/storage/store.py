@@ -117,7 +117,7 @@ def _stored(row: Message) -> StoredMessage:
     )
 
 
-def _payload(reply: Outgoing) -> dict[str, object] | None:
+def reply_payload(reply: Outgoing) -> dict[str, object] | None:
     """What a stored reply keeps beyond its text: quick replies, sender name, details."""
     payload: dict[str, object] = {}
     if reply.suggestions:
@@ -203,7 +203,7 @@ class Turn:
                     intent=reply.intent,
                     action=reply.action.value,
                     reply_to=received.id,
-                    payload=_payload(reply),
+                    payload=reply_payload(reply),
                 )
             )
 
