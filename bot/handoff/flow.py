@@ -37,7 +37,7 @@ from bot.handoff import rating, texts
 from bot.handoff import tickets as q
 from bot.handoff.models import Ticket
 from bot.handoff.sla import HONG_KONG, Priority, deadline, in_service_hours, next_opening
-from bot.handoff.triggers import ASK_HUMAN, CANCEL, PRIORITY_KEY, Trigger, decide
+from bot.handoff.triggers import ASK_HUMAN, CANCEL, ESCALATION, PRIORITY_KEY, Trigger, decide
 from bot.i18n import Localizer
 from bot.nlu import Parse
 from bot.storage.models import Message
@@ -96,13 +96,12 @@ class HandoffFlow:
         if rated is not None:
             step, memory = rated
             return [step], _remember(replace(state, misses=0), memory)
-        trigger = decide(
-            said.verdict.intent if _answered(steps, said.verdict.intent) else None,
-            said.incoming.text,
-            state.misses,
-            state.extra,
-            await q.had_ticket(turn.session, turn.conversation.id),
+        answered = said.verdict.intent if _answered(steps, said.verdict.intent) else None
+        # only an escalation message asks whether the conversation had a ticket before
+        had_ticket = answered == ESCALATION and await q.had_ticket(
+            turn.session, turn.conversation.id
         )
+        trigger = decide(answered, said.incoming.text, state.misses, state.extra, had_ticket)
         if trigger is None or not _may_open(steps, trigger):
             return steps, _remember(state, {}) if memory else state
         return await self._open(turn, said, trigger, steps, state)
