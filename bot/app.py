@@ -51,6 +51,7 @@ class Components:
     desk: AgentDesk
     orders: OrderService
     order_engine: AsyncEngine | None = None
+    read_engine: AsyncEngine | None = None
 
     async def close(self) -> None:
         """Release the database connections and the NLU's and order API's HTTP clients."""
@@ -60,8 +61,9 @@ class Components:
             await self.events.aclose()
         if isinstance(self.orders, HttpOrderService):
             await self.orders.aclose()
-        if self.order_engine is not None:
-            await self.order_engine.dispose()
+        for extra in (self.order_engine, self.read_engine):
+            if extra is not None:
+                await extra.dispose()
         await self.engine.dispose()
 
 
@@ -106,7 +108,12 @@ def build(
     The keyword arguments take parts already built (tests share them between bots).
     """
     engine = create_engine(settings.database_url)
-    store = Store(engine)
+    read_engine = (
+        create_engine(settings.database_url, reader=True)
+        if engine.dialect.name == "sqlite"
+        else None
+    )
+    store = Store(engine, read_engine)
     localizer = localizer or Localizer(settings.locales_dir)
     detector = detector or LanguageDetector(settings.nlu_model_path.parent)
     nlu_backend, fallback = nlu or build_nlu(settings)
@@ -159,4 +166,5 @@ def build(
         desk,
         orders,
         order_engine,
+        read_engine,
     )

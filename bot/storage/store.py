@@ -211,9 +211,18 @@ class Turn:
 class Store:
     """Conversations and messages in the database behind ``engine``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
+        """Store in ``engine``'s database.
+
+        Args:
+            engine: Writes go here (on SQLite its transactions take the write lock at BEGIN).
+            read_engine: Pure reads (authentication, transcripts) go here: on SQLite an
+                engine that begins deferred, so a read never waits for a writer (WAL).
+        """
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._read_engine = read_engine or engine
+        self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
         # SQLite has one writer at a time: turns of this process queue here, in order,
         # instead of polling SQLite's busy handler (which sleeps between retries and
         # gave a p99 near a second with ten concurrent conversations).
@@ -261,7 +270,7 @@ class Store:
         query = select(Conversation).where(
             Conversation.channel == channel.value, Conversation.channel_chat_id == chat_id
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await session.scalar(query)
         if row is not None:
             return _info(row)
@@ -279,7 +288,7 @@ class Store:
 
     async def ping(self) -> None:
         """Run ``SELECT 1``; raises when the database cannot be reached."""
-        async with self._engine.connect() as connection:
+        async with self._read_engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def authenticate(self, conversation_id: str, token: str | None) -> ConversationInfo:
@@ -289,7 +298,7 @@ class Store:
             ConversationNotFound: No conversation has that id.
             InvalidToken: The token is missing or wrong.
         """
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await session.get(Conversation, conversation_id)
         if row is None:
             raise ConversationNotFound(conversation_id)
@@ -315,7 +324,7 @@ class Store:
 
     async def transcript(self, conversation_id: str, limit: int = 200) -> list[StoredMessage]:
         """Return the last ``limit`` messages of a conversation, oldest first."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = list(
                 await session.scalars(
                     select(Message)
