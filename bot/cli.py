@@ -113,7 +113,9 @@ def parser() -> argparse.ArgumentParser:
     """Build the argument parser."""
     top = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("serve", help="run the web chat API (and Telegram when configured)")
+    commands.add_parser(
+        "serve", help="run the web chat API, widget and agent console (and Telegram if set)"
+    )
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--lang", help="your language, as a hint (e.g. de, zh-Hant)")
     chat.add_argument("--timezone", help="your IANA time zone (e.g. Europe/Berlin)")
