@@ -50,20 +50,19 @@ class Components:
     agents: AgentDirectory
     desk: AgentDesk
     orders: OrderService
-    order_engine: AsyncEngine | None = None
     read_engine: AsyncEngine | None = None
+    redis_client: redis.Redis | None = None
 
     async def close(self) -> None:
         """Release the database connections and the NLU's and order API's HTTP clients."""
         if isinstance(self.nlu, RasaNlu):
             await self.nlu.aclose()
-        if isinstance(self.events, RedisEventBus):
-            await self.events.aclose()
+        if self.redis_client is not None:
+            await self.redis_client.aclose()
         if isinstance(self.orders, HttpOrderService):
             await self.orders.aclose()
-        for extra in (self.order_engine, self.read_engine):
-            if extra is not None:
-                await extra.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
         await self.engine.dispose()
 
 
@@ -79,8 +78,14 @@ def build_nlu(settings: Settings) -> tuple[NluBackend, EmbeddedNlu]:
     return embedded, embedded
 
 
-def build_orders(settings: Settings) -> tuple[OrderService, AsyncEngine | None]:
-    """Return the configured order service (and the engine it reads with, if its own)."""
+def build_orders(
+    settings: Settings, reader: AsyncEngine | None = None
+) -> tuple[OrderService, AsyncEngine | None]:
+    """Return the configured order service, and the engine it reads with if it made one.
+
+    ``reader`` is the app's read engine (on SQLite one that begins deferred, so a lookup
+    inside a turn never waits for the turn's write lock); without it one is created.
+    """
     if settings.order_backend == "http" and settings.order_api_url:
         headers = {"Accept": "application/json"}
         if settings.order_api_token:
@@ -92,6 +97,8 @@ def build_orders(settings: Settings) -> tuple[OrderService, AsyncEngine | None]:
         )
         log.info("orders: the shop's order API at %s", settings.order_api_url)
         return HttpOrderService(client, retries=settings.order_api_retries), None
+    if reader is not None:
+        return SqlOrderService(reader), None
     engine = create_engine(settings.database_url, pool_size=2, reader=True)
     return SqlOrderService(engine), engine
 
@@ -117,8 +124,10 @@ def build(
     localizer = localizer or Localizer(settings.locales_dir)
     detector = detector or LanguageDetector(settings.nlu_model_path.parent)
     nlu_backend, fallback = nlu or build_nlu(settings)
-    orders, order_engine = build_orders(settings)
-    events: EventBus = RedisEventBus(settings.redis_url) if settings.redis_url else LocalEventBus()
+    orders, _ = build_orders(settings, read_engine or engine)
+    # One Redis connection pool for the events across processes and the shared rate limits.
+    client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    events: EventBus = RedisEventBus(client) if client is not None else LocalEventBus()
     handoff = HandoffFlow(
         events,
         localizer,
@@ -135,11 +144,7 @@ def build(
         handoff,
         max_length=settings.max_message_length,
     )
-    counter: Counter = (
-        RedisCounter(redis.Redis.from_url(settings.redis_url))
-        if settings.redis_url
-        else LocalCounter()
-    )
+    counter: Counter = RedisCounter(client) if client is not None else LocalCounter()
     limits = RateLimits(
         counter, settings.rate_limit_per_conversation, settings.rate_limit_per_address
     )
@@ -165,6 +170,6 @@ def build(
         agents,
         desk,
         orders,
-        order_engine,
         read_engine,
+        client,
     )

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 class RedisEventBus:
     """Publishes and receives conversation events through a Redis server."""
 
-    def __init__(self, url: str, prefix: str = "xoobay:") -> None:
-        self._client = redis.Redis.from_url(url)
+    def __init__(self, client: redis.Redis, prefix: str = "xoobay:") -> None:
+        """Publish and subscribe through ``client`` (its owner closes it)."""
+        self._client = client
         self._prefix = prefix
 
     def channel(self, conversation_id: str) -> str:
@@ -65,7 +66,3 @@ class RedisEventBus:
             yield events()
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()

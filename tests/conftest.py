@@ -24,6 +24,7 @@ from bot.langid import LanguageDetector
 from bot.nlu import NluBackend
 from bot.nlu.embedded import EmbeddedNlu
 from bot.storage.db import upgrade
+from tests.fake_bot_api import FakeBotApi
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,6 +135,15 @@ def serving(settings: Settings, parts, *, migrate: bool = True) -> Iterator[str]
     finally:
         running.should_exit = True
         thread.join(timeout=20)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotApi]:
+    """The local fake of the Telegram Bot API, served over HTTP for the test."""
+    api = FakeBotApi()
+    api.start()
+    yield api
+    api.stop()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import os
 import uuid
 
 import pytest
+import redis.asyncio as redis
 
 from bot.events import ALL, ConversationEvent
 from bot.events_redis import RedisEventBus
@@ -19,10 +20,10 @@ pytestmark = pytest.mark.redis
 async def buses():  # type: ignore[no-untyped-def]
     """Two buses with their own connections, as two app processes would have."""
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
-    one, two = RedisEventBus(REDIS_URL, prefix), RedisEventBus(REDIS_URL, prefix)
-    yield one, two
-    await one.aclose()
-    await two.aclose()
+    clients = redis.Redis.from_url(REDIS_URL), redis.Redis.from_url(REDIS_URL)
+    yield RedisEventBus(clients[0], prefix), RedisEventBus(clients[1], prefix)
+    for client in clients:
+        await client.aclose()
 
 
 async def _listening(bus: RedisEventBus) -> None:

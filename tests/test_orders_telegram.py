@@ -3,7 +3,7 @@ order details; the private chat it opens carries on with the lookup."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -18,14 +18,6 @@ from tests.fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApi, group_chat, user
 SECRET = "orders-webhook-secret"
 GROUP = group_chat()
 Json = dict[str, Any]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    api = FakeBotApi()
-    api.start()
-    yield api
-    api.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ long polling; everything the bot sends goes over HTTP to :mod:`tests.fake_bot_ap
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -39,14 +39,6 @@ from tests.fake_bot_api import (
 
 SECRET = "s3cret-token_value"
 Json = dict[str, Any]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    api = FakeBotApi()
-    api.start()
-    yield api
-    api.stop()
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from bot.handoff.tickets import TicketView, agent_name, view
 from bot.i18n import Localizer
 from bot.language import normalize_tag
 from bot.storage.models import Conversation, Message
-from bot.storage.store import StoredMessage
+from bot.storage.store import StoredMessage, stored_message
 
 RATING_SCORES = ("1", "2", "3", "4", "5")
 
@@ -109,10 +109,7 @@ class AgentDesk:
                 .where(Message.conversation_id == ticket.conversation_id)
                 .order_by(Message.id)
             )
-            transcript = [
-                StoredMessage(r.direction, r.sender, r.text, r.language, r.intent, r.action)
-                for r in rows
-            ]
+            transcript = [stored_message(row) for row in rows]
         return view(ticket, name), transcript
 
     def canned(self, agent: AgentInfo, language: str) -> list[str]:

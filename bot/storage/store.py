@@ -102,7 +102,8 @@ def _outgoing(row: Message) -> Outgoing:
     )
 
 
-def _stored(row: Message) -> StoredMessage:
+def stored_message(row: Message) -> StoredMessage:
+    """A transcript's view of a stored message (with an agent's name and quick replies)."""
     reply = _outgoing(row) if row.direction == "out" else None
     return StoredMessage(
         row.direction,
@@ -333,4 +334,4 @@ class Store:
                     .limit(limit)
                 )
             )
-        return [_stored(row) for row in reversed(rows)]
+        return [stored_message(row) for row in reversed(rows)]

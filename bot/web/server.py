@@ -114,7 +114,7 @@ def create_web_app(bot: Components) -> FastAPI:
     async def prometheus_metrics() -> Response:
         """Prometheus metrics of this process (text exposition format)."""
         try:
-            async with AsyncSession(bot.engine) as session:
+            async with AsyncSession(bot.read_engine or bot.engine) as session:
                 queued, breached = await asyncio.wait_for(
                     tickets.queue_figures(session, datetime.now(UTC)), timeout=2.0
                 )
