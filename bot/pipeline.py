@@ -93,7 +93,11 @@ class Pipeline:
         """
         text = clean_text(incoming.text, self.max_length)
         incoming = replace(incoming, text=text)
-        async with self._store.turn(incoming.conversation_id) as turn:
+        async with self._store.turn(
+            incoming.conversation_id,
+            incoming.client_message_id,
+            peek=self._handoff.peek(incoming.conversation_id),
+        ) as turn:
             replayed = await turn.replay(incoming.client_message_id)
             if replayed is not None:
                 return replayed

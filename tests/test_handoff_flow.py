@@ -122,10 +122,7 @@ async def test_an_overdue_refund_marked_by_the_orders_flow_is_urgent(
     handoff = handoff_on(bot_on)
     conversation = await handoff.conversation()
     async with bot_on.store.turn(conversation) as turn:
-        turn.conversation.state = {
-            "handoff_priority": "urgent",
-            "orders": {"number": "ORD20240001"},
-        }
+        await turn.save_state({"handoff_priority": "urgent", "orders": {"number": "ORD20240001"}})
     replies = await handoff.say(conversation, "hello")
     assert replies[-1].details["ticket"]["priority"] == "urgent"
     (ticket,) = await handoff.tickets(conversation)
@@ -183,7 +180,7 @@ async def test_an_overdue_refund_while_waiting_makes_the_ticket_urgent(
     conversation = await handoff.conversation()
     await handoff.say(conversation, "I want to talk to a person")
     async with bot_on.store.turn(conversation) as turn:
-        turn.conversation.state = {**turn.state, "handoff_priority": "urgent"}
+        await turn.save_state({**turn.state, "handoff_priority": "urgent"})
     await handoff.say(conversation, "It's about my refund")
     (ticket,) = await handoff.tickets(conversation)
     assert (ticket.priority, ticket.priority_rank, ticket.status) == ("urgent", 0, "queued")

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_timezone_name
 from babel.numbers import format_decimal
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 
 from bot import metrics
 from bot.core import Action, Incoming, Reply
@@ -46,6 +46,8 @@ from bot.texts import GOODBYE
 
 #: This feature's key in ``DialogueState.extra``.
 KEY = "handoff"
+#: :meth:`HandoffFlow.peek`'s name for the open ticket's id.
+OPEN_TICKET = "handoff.open_ticket"
 LAST_MESSAGES = 6
 
 
@@ -78,6 +80,14 @@ class HandoffFlow:
         self._minutes_per_ticket = minutes_per_ticket
         self._clock = clock
 
+    def peek(self, conversation_id: str) -> dict[str, ScalarSelect[Any]]:
+        """What :meth:`route` wants read with the turn's lock: whether a ticket is open.
+
+        Only a turn of the conversation opens a ticket and agents never reopen one, so
+        "none open" stays true for the whole turn; an open one is locked and read again.
+        """
+        return {OPEN_TICKET: q.open_ticket_id(conversation_id)}
+
     async def route(
         self, turn: Turn, said: Said, steps: list[Step], state: DialogueState
     ) -> tuple[list[Step], DialogueState]:
@@ -85,7 +95,9 @@ class HandoffFlow:
         if state.restricted:
             return steps, state
         memory: dict[str, Any] = dict(state.extra.get(KEY) or {})
-        ticket = await q.open_ticket(turn.session, turn.conversation.id, lock=True)
+        ticket = None
+        if turn.peeked.get(OPEN_TICKET, -1) is not None:  # one is open, or nobody looked
+            ticket = await q.open_ticket(turn.session, turn.conversation.id, lock=True)
         if ticket is not None:
             return await self._while_open(turn, said, ticket, memory, state)
         if said.parse.intent == CANCEL:  # nothing to cancel: /cancel ends the conversation

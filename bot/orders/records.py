@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.orders import aware
-from bot.storage.models import Conversation, Customer, OrderAttempt, OrderAudit, OrderLink
-from bot.storage.store import customer_id
+from bot.storage.models import Customer, OrderAttempt, OrderAudit, OrderLink
+from bot.storage.store import ConversationRow, customer_id
 
 #: Deep-link payloads of the order flow start with this (other ``/start`` payloads do not).
 LINK_PREFIX = "o_"
@@ -75,7 +75,7 @@ async def audit(
 
 
 async def customer_ref(
-    session: AsyncSession, conversation: Conversation, telegram_user_id: int | None
+    session: AsyncSession, conversation: ConversationRow, telegram_user_id: int | None
 ) -> str | None:
     """Return the shop id of the customer a conversation or Telegram account is linked to."""
     if conversation.customer_id is not None:

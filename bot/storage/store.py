@@ -5,6 +5,12 @@ conversation row is locked (``FOR UPDATE`` on PostgreSQL; SQLite takes its write
 at ``BEGIN IMMEDIATE``), a retried ``client_message_id`` finds the replies already
 stored, and the incoming message, its replies and the new dialogue state are saved
 together or not at all.
+
+Every message goes through here, so the common path is SQLAlchemy Core on one
+connection, in few round trips: lock the conversation; one query for a retried message
+and an open ticket; insert the message and its replies; update the conversation only
+when something changed; commit. An ORM session joins the same transaction only when a
+step needs one (tickets, orders, ratings).
 """
 
 from __future__ import annotations
@@ -14,18 +20,32 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import ScalarSelect, Select, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
-from bot.storage.models import Conversation, Customer, Message
+from bot.storage.models import Base, Conversation, Customer, Message, utcnow
+
+_CONVERSATIONS = Base.metadata.tables[Conversation.__tablename__]
+_MESSAGES = Base.metadata.tables[Message.__tablename__]
+#: What a turn reads of its conversation.
+_LOCKED = select(
+    _CONVERSATIONS.c.id,
+    _CONVERSATIONS.c.channel,
+    _CONVERSATIONS.c.channel_chat_id,
+    _CONVERSATIONS.c.customer_id,
+    _CONVERSATIONS.c.language,
+    _CONVERSATIONS.c.language_hint,
+    _CONVERSATIONS.c.timezone,
+    _CONVERSATIONS.c.state,
+)
 
 
 async def customer_id(session: AsyncSession, ref: str) -> int:
@@ -67,6 +87,20 @@ class ConversationInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """The conversation as a turn sees it, locked; change it with :meth:`Turn.record`."""
+
+    id: str
+    channel: str
+    channel_chat_id: str | None
+    customer_id: int | None
+    language: str | None
+    language_hint: str | None
+    timezone: str | None
+    state: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     """A message of a transcript."""
 
@@ -87,7 +121,20 @@ def _info(row: Conversation) -> ConversationInfo:
     )
 
 
-def _outgoing(row: Message) -> Outgoing:
+class _StoredRow(Protocol):
+    """A stored message: an ORM ``Message`` or a Core row of ``messages``."""
+
+    id: int
+    direction: str
+    sender: str
+    text: str
+    language: str | None
+    intent: str | None
+    action: str | None
+    payload: dict[str, object] | None
+
+
+def _outgoing(row: _StoredRow) -> Outgoing:
     payload = row.payload or {}
     suggestions = payload.get("suggestions", [])
     return Outgoing(
@@ -133,13 +180,24 @@ def reply_payload(reply: Outgoing) -> dict[str, object] | None:
 class Turn:
     """One message's transaction; see the module docstring."""
 
-    def __init__(self, session: AsyncSession, conversation: Conversation) -> None:
-        self._session = session
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        conversation: ConversationRow,
+        peeked: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._connection = connection
+        self._session: AsyncSession | None = None
         self.conversation = conversation
+        #: The values of the scalar queries the caller asked :meth:`Store.turn` to peek
+        #: at (with the lock held), by name.
+        self.peeked: dict[str, Any] = dict(peeked or {})
 
     @property
     def session(self) -> AsyncSession:
-        """The turn's transaction: what a step writes here commits with the turn."""
+        """An ORM session in the turn's transaction: what a step writes commits with it."""
+        if self._session is None:
+            self._session = AsyncSession(bind=self._connection, expire_on_commit=False)
         return self._session
 
     @property
@@ -151,18 +209,25 @@ class Turn:
         """Return the replies already stored for a retried message, else ``None``."""
         if client_message_id is None:
             return None
-        incoming_id = await self._session.scalar(
-            select(Message.id).where(
-                Message.conversation_id == self.conversation.id,
-                Message.client_message_id == client_message_id,
+        key = _replay_key(client_message_id)
+        if key in self.peeked:
+            incoming_id = self.peeked[key]
+        else:
+            incoming_id = await self._connection.scalar(
+                _incoming_id(self.conversation.id, client_message_id)
             )
-        )
         if incoming_id is None:
             return None
-        rows = await self._session.scalars(
-            select(Message).where(Message.reply_to == incoming_id).order_by(Message.id)
+        if self._session is not None:
+            await self._session.flush()
+        rows = await self._connection.execute(
+            select(_MESSAGES).where(_MESSAGES.c.reply_to == incoming_id).order_by(_MESSAGES.c.id)
         )
         return [_outgoing(row) for row in rows]
+
+    async def save_state(self, state: dict[str, Any]) -> None:
+        """Replace the dialogue state (a step that writes state without a message)."""
+        await self._update(state=state)
 
     async def record(
         self,
@@ -173,40 +238,80 @@ class Turn:
         replies: list[Outgoing],
         state: dict[str, Any],
     ) -> None:
-        """Stage the incoming message, its replies and the new state for commit."""
+        """Save the incoming message, its replies and the new state in the transaction."""
         conversation = self.conversation
-        conversation.language = language
-        conversation.state = state
-        if incoming.language_hint:
-            conversation.language_hint = incoming.language_hint
-        if incoming.timezone:
-            conversation.timezone = incoming.timezone
-        received = Message(
-            conversation_id=conversation.id,
-            direction="in",
-            sender="customer",
-            text=incoming.text,
-            language=language,
-            intent=intent,
-            action=replies[0].action.value if replies else None,
-            client_message_id=incoming.client_message_id,
-        )
-        self._session.add(received)
-        await self._session.flush()
-        for reply in replies:
-            self._session.add(
-                Message(
-                    conversation_id=conversation.id,
-                    direction="out",
-                    sender=reply.sender,
-                    text=reply.text,
-                    language=reply.language,
-                    intent=reply.intent,
-                    action=reply.action.value,
-                    reply_to=received.id,
-                    payload=reply_payload(reply),
-                )
+        changes: dict[str, Any] = {}
+        if language != conversation.language:
+            changes["language"] = language
+        if state != dict(conversation.state or {}):
+            changes["state"] = state
+        if incoming.language_hint and incoming.language_hint != conversation.language_hint:
+            changes["language_hint"] = incoming.language_hint
+        if incoming.timezone and incoming.timezone != conversation.timezone:
+            changes["timezone"] = incoming.timezone
+        if self._session is not None:
+            await self._session.flush()
+        received = await self._connection.scalar(
+            insert(_MESSAGES)
+            .values(
+                conversation_id=conversation.id,
+                direction="in",
+                sender="customer",
+                text=incoming.text,
+                language=language,
+                intent=intent,
+                action=replies[0].action.value if replies else None,
+                client_message_id=incoming.client_message_id,
             )
+            .returning(_MESSAGES.c.id)
+        )
+        if replies:
+            await self._connection.execute(
+                insert(_MESSAGES),
+                [
+                    {
+                        "conversation_id": conversation.id,
+                        "direction": "out",
+                        "sender": reply.sender,
+                        "text": reply.text,
+                        "language": reply.language,
+                        "intent": reply.intent,
+                        "action": reply.action.value,
+                        "client_message_id": None,
+                        "reply_to": received,
+                        "payload": reply_payload(reply),
+                    }
+                    for reply in replies
+                ],
+            )
+        if changes:
+            await self._update(**changes)
+
+    async def _update(self, **changes: Any) -> None:
+        await self._connection.execute(
+            update(_CONVERSATIONS)
+            .where(_CONVERSATIONS.c.id == self.conversation.id)
+            .values(**changes, updated_at=utcnow())
+        )
+        values = {f: getattr(self.conversation, f) for f in ConversationRow.__slots__}
+        self.conversation = ConversationRow(**(values | changes))
+
+    async def _finish(self) -> None:
+        """Write what the ORM session holds (before the commit) and close it."""
+        if self._session is not None:
+            await self._session.flush()
+            await self._session.close()
+
+
+def _replay_key(client_message_id: str) -> str:
+    return f"replay:{client_message_id}"
+
+
+def _incoming_id(conversation_id: str, client_message_id: str) -> Select[tuple[int]]:
+    return select(_MESSAGES.c.id).where(
+        _MESSAGES.c.conversation_id == conversation_id,
+        _MESSAGES.c.client_message_id == client_message_id,
+    )
 
 
 class Store:
@@ -299,29 +404,68 @@ class Store:
             ConversationNotFound: No conversation has that id.
             InvalidToken: The token is missing or wrong.
         """
-        async with self._reads() as session:
-            row = await session.get(Conversation, conversation_id)
+        c = _CONVERSATIONS.c
+        async with self._read_engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        c.id,
+                        c.channel,
+                        c.language,
+                        c.language_hint,
+                        c.timezone,
+                        c.channel_chat_id,
+                        c.token_hash,
+                    ).where(c.id == conversation_id)
+                )
+            ).first()
         if row is None:
             raise ConversationNotFound(conversation_id)
         expected = row.token_hash or ""
         if not token or not hmac.compare_digest(_hash_token(token), expected):
             raise InvalidToken(conversation_id)
-        return _info(row)
+        return ConversationInfo(*row[:6])
 
     @asynccontextmanager
-    async def turn(self, conversation_id: str) -> AsyncIterator[Turn]:
+    async def turn(
+        self,
+        conversation_id: str,
+        client_message_id: str | None = None,
+        peek: Mapping[str, ScalarSelect[Any]] | None = None,
+    ) -> AsyncIterator[Turn]:
         """Lock a conversation for one message; commit on success, roll back on error.
+
+        With the lock held, one query looks whether ``client_message_id`` was stored
+        already (for :meth:`Turn.replay`) and runs the ``peek`` scalar queries (their
+        values in :attr:`Turn.peeked`).
 
         Raises:
             ConversationNotFound: No conversation has that id.
         """
-        async with self._write_lock or nullcontext(), self._sessions.begin() as session:
-            row = await session.scalar(
-                select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-            )
-            if row is None:
+        async with self._write_lock or nullcontext(), self._engine.begin() as connection:
+            found = (
+                await connection.execute(
+                    _LOCKED.where(_CONVERSATIONS.c.id == conversation_id).with_for_update()
+                )
+            ).first()
+            if found is None:
                 raise ConversationNotFound(conversation_id)
-            yield Turn(session, row)
+            queries = dict(peek or {})
+            if client_message_id is not None:
+                incoming = _incoming_id(conversation_id, client_message_id)
+                queries[_replay_key(client_message_id)] = incoming.scalar_subquery()
+            peeked: dict[str, Any] = {}
+            if queries:
+                names = list(queries)
+                values = (
+                    await connection.execute(
+                        select(*(queries[n].label(f"p{i}") for i, n in enumerate(names)))
+                    )
+                ).one()
+                peeked = dict(zip(names, values, strict=True))
+            turn = Turn(connection, ConversationRow(**found._mapping), peeked)
+            yield turn
+            await turn._finish()
 
     async def transcript(self, conversation_id: str, limit: int = 200) -> list[StoredMessage]:
         """Return the last ``limit`` messages of a conversation, oldest first."""
