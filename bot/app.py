@@ -114,17 +114,19 @@ def build(
 
     The keyword arguments take parts already built (tests share them between bots).
     """
-    engine = create_engine(settings.database_url)
-    read_engine = (
-        create_engine(settings.database_url, reader=True)
-        if engine.dialect.name == "sqlite"
-        else None
+    size, timeout = settings.database_pool_size, settings.database_pool_timeout
+    engine = create_engine(settings.database_url, pool_size=size, pool_timeout=timeout)
+    # A pool of its own: a turn that reads an order never waits for a second connection
+    # from the pool its own connection came from (with every connection held by such
+    # turns, that wait would never end).
+    read_engine = create_engine(
+        settings.database_url, pool_size=size, pool_timeout=timeout, reader=True
     )
     store = Store(engine, read_engine)
     localizer = localizer or Localizer(settings.locales_dir)
     detector = detector or LanguageDetector(settings.nlu_model_path.parent)
     nlu_backend, fallback = nlu or build_nlu(settings)
-    orders, _ = build_orders(settings, read_engine or engine)
+    orders, _ = build_orders(settings, read_engine)
     # One Redis connection pool for the events across processes and the shared rate limits.
     client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     events: EventBus = RedisEventBus(client) if client is not None else LocalEventBus()

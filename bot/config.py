@@ -70,6 +70,8 @@ class Settings:
     """The bot's configuration."""
 
     database_url: str = "sqlite:///data/xoobay-bot.db"
+    database_pool_size: int = 10
+    database_pool_timeout: float = 10.0
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -137,8 +139,14 @@ class Settings:
         heartbeat = _float(env, "WEBCHAT_HEARTBEAT_SECONDS", defaults.webchat_heartbeat)
         if not 0 < heartbeat <= 300:
             raise ConfigError("WEBCHAT_HEARTBEAT_SECONDS must be between 0 and 300 seconds")
+        pool_size = _int(env, "DATABASE_POOL_SIZE", defaults.database_pool_size)
+        pool_timeout = _float(env, "DATABASE_POOL_TIMEOUT", defaults.database_pool_timeout)
+        if pool_size < 1 or pool_timeout <= 0:
+            raise ConfigError("DATABASE_POOL_SIZE must be at least 1, DATABASE_POOL_TIMEOUT over 0")
         return cls(
             database_url=env.get("DATABASE_URL") or defaults.database_url,
+            database_pool_size=pool_size,
+            database_pool_timeout=pool_timeout,
             host=env.get("HOST") or defaults.host,
             port=_int(env, "PORT", defaults.port),
             log_level=(env.get("LOG_LEVEL") or defaults.log_level).upper(),

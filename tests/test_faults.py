@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from bot.config import Settings
@@ -162,3 +163,46 @@ def test_postgres_restarted_under_load_gives_clear_errors_then_recovers(
             )
         }
     assert answered <= stored
+
+
+def test_every_connection_busy_gives_a_clear_503_and_the_waiting_messages_are_kept(
+    postgres_url: str,
+    settings: Settings,
+    parts,  # type: ignore[no-untyped-def]
+) -> None:
+    # One pooled connection and one overflow; another session holds two conversations'
+    # rows, so two turns wait on their locks with both connections in hand.
+    busy = replace(
+        settings, database_url=postgres_url, database_pool_size=1, database_pool_timeout=0.5
+    )
+    with serving(busy, parts) as url:
+        chats = [httpx.post(f"{url}/api/v1/conversations", timeout=10).json() for _ in range(3)]
+        answers: dict[int, httpx.Response] = {}
+        with psycopg.connect(postgres_url) as holder:
+            for chat in chats[:2]:
+                holder.execute(
+                    "SELECT id FROM conversations WHERE id = %s FOR UPDATE", (chat["id"],)
+                )
+
+            def send(index: int) -> None:
+                answers[index] = _send(url, chats[index], "Hello", f"held-{index}")
+
+            waiting = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+            for thread in waiting:
+                thread.start()
+            time.sleep(1.0)  # both turns now hold a connection and wait for the row lock
+            refused = _send(url, chats[2], "Hello", "m0")
+            holder.rollback()
+        for thread in waiting:
+            thread.join(timeout=30)
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "unavailable"
+        assert [answers[i].status_code for i in range(2)] == [200, 200]
+        assert _send(url, chats[2], "Hello", "m0").status_code == 200
+        for chat in chats:
+            transcript = httpx.get(
+                f"{url}/api/v1/conversations/{chat['id']}/messages",
+                headers={"Authorization": f"Bearer {chat['token']}"},
+                timeout=10,
+            ).json()["messages"]
+            assert [m["text"] for m in transcript if m["direction"] == "in"] == ["Hello"]

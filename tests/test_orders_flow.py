@@ -6,6 +6,7 @@ like a customer: ask, give the number, prove it is theirs, see the status.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -258,3 +259,15 @@ async def test_order_api_down_is_a_clear_apology(shop: Components) -> None:
         assert turn.state["orders"]["verified"] == []
     assert await audit_outcomes(shop, "ORD2025000601") == ["unavailable"]
     await client.aclose()
+
+
+async def test_more_concurrent_order_questions_than_pooled_connections_are_all_answered(
+    shop: Components,
+) -> None:
+    # Each turn holds a writer connection while the order service reads: were both from
+    # one pool, 30 turns on 20 connections would each wait for a second one, for ever.
+    chats = [await new_chat(shop, "en") for _ in range(30)]
+    replies = await asyncio.wait_for(
+        asyncio.gather(*(say(shop, chat, "where is ORD2025000601?") for chat in chats)), 120
+    )
+    assert {r.text for r in replies} == {en(shop, texts.ORDER_ASK_CONTACT, number="ORD2025000601")}

@@ -56,11 +56,19 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, pool_size: int = 10, reader: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, reader: bool = False
+) -> AsyncEngine:
     """Create the app's async engine; SQLite gets WAL, foreign keys and a busy timeout.
 
-    A ``reader`` engine (for read-only services called inside a turn) begins its SQLite
-    transactions deferred: in WAL mode it reads while a turn holds the write lock.
+    On PostgreSQL the pool holds ``pool_size`` connections and as many more under load; a
+    request that waits ``pool_timeout`` seconds for one fails (``sqlalchemy.exc.TimeoutError``,
+    a 503 for the web API) instead of hanging.
+
+    A ``reader`` engine (for pure reads, and read-only services called inside a turn)
+    has a pool of its own, so a turn holding a connection never waits for a second one
+    from its own pool. On SQLite it begins transactions deferred (in WAL mode it reads
+    while a turn holds the write lock); on PostgreSQL it runs in autocommit.
     """
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
@@ -71,9 +79,13 @@ def create_engine(url: str, *, pool_size: int = 10, reader: bool = False) -> Asy
         if not reader:
             event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(
-        target, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    # No pre-ping: it costs a round trip per checkout. A connection found dead (the
+    # server restarted) fails that request with a clear 503 and SQLAlchemy replaces the
+    # whole pool; later requests get new connections.
+    pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
+    if reader:  # pure reads: no BEGIN/ROLLBACK round trips around each one
+        return create_async_engine(target, **pool, isolation_level="AUTOCOMMIT")
+    return create_async_engine(target, **pool)
 
 
 def alembic_config(url: str) -> Config:

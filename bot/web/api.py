@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import texts
@@ -55,7 +56,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "The request is malformed or the text empty."},
     429: {"model": ErrorOut, "description": "Too many requests; see Retry-After."},
     413: {"model": ErrorOut, "description": "The message is too long."},
-    503: {"model": ErrorOut, "description": "The database is unreachable; retry later."},
+    503: {"model": ErrorOut, "description": "The database is unreachable or busy; retry later."},
 }
 
 
@@ -268,3 +269,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_down)
     app.add_exception_handler(DBAPIError, database_down)
+    app.add_exception_handler(PoolTimeout, database_down)  # every connection stayed busy
