@@ -96,7 +96,7 @@ class Pipeline:
         async with self._store.turn(
             incoming.conversation_id,
             incoming.client_message_id,
-            peek=self._handoff.peek(incoming.conversation_id),
+            peek=self._handoff.PEEK,
         ) as turn:
             replayed = await turn.replay(incoming.client_message_id)
             if replayed is not None:

@@ -37,24 +37,33 @@ async def test_token_is_checked(bot_on: Components) -> None:
 
 async def test_a_turn_saves_message_replies_and_state_together(bot_on: Components) -> None:
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
-    reply = Outgoing("Hallo!", "de", "greet", Action.ANSWER, ("Hilfe",))
-    async with bot_on.store.turn(info.id) as turn:
+    replies = [
+        Outgoing("Hallo!", "de", "greet", Action.ANSWER, ("Hilfe",)),
+        Outgoing("Zoll: nein.", "de", "customs", Action.REFUSE, details={"reason": "customs"}),
+        Outgoing("Ticket 7", "de", "handoff", Action.HANDOFF, details={"ticket": {"id": 7}}),
+    ]
+    async with bot_on.store.turn(info.id, "m1") as turn:
         assert await turn.replay("m1") is None
         await turn.record(
-            Incoming(info.id, "Hallo", "m1"),
+            Incoming(info.id, "Hallo", "m1", timezone="Europe/Berlin"),
             language="de",
             intent="greet",
-            replies=[reply],
+            replies=replies,
             state={"misses": 0},
         )
-    async with bot_on.store.turn(info.id) as turn:
-        assert await turn.replay("m1") == [reply]
+        assert turn.conversation.language == "de"  # the turn sees what it wrote
+    async with bot_on.store.turn(info.id, "m1") as turn:
+        assert await turn.replay("m1") == replies
         assert turn.state == {"misses": 0}
-        assert turn.conversation.language == "de"
+        assert (turn.conversation.language, turn.conversation.timezone) == ("de", "Europe/Berlin")
+    async with bot_on.store.turn(info.id) as turn:  # a retry found without the peek, too
+        assert await turn.replay("m1") == replies
     transcript = await bot_on.store.transcript(info.id)
     assert [(m.direction, m.sender, m.text) for m in transcript] == [
         ("in", "customer", "Hallo"),
         ("out", "bot", "Hallo!"),
+        ("out", "bot", "Zoll: nein."),
+        ("out", "bot", "Ticket 7"),
     ]
 
 

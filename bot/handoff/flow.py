@@ -18,9 +18,10 @@ replies, and may replace them:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -80,13 +81,11 @@ class HandoffFlow:
         self._minutes_per_ticket = minutes_per_ticket
         self._clock = clock
 
-    def peek(self, conversation_id: str) -> dict[str, ScalarSelect[Any]]:
-        """What :meth:`route` wants read with the turn's lock: whether a ticket is open.
-
-        Only a turn of the conversation opens a ticket and agents never reopen one, so
-        "none open" stays true for the whole turn; an open one is locked and read again.
-        """
-        return {OPEN_TICKET: q.open_ticket_id(conversation_id)}
+    #: What :meth:`route` wants read with the turn's lock (:meth:`Store.turn`'s ``peek``):
+    #: whether a ticket is open. Only a turn of the conversation opens a ticket and agents
+    #: never reopen one, so "none open" holds for the whole turn; an open one is locked
+    #: and read again.
+    PEEK: Mapping[str, ScalarSelect[Any]] = MappingProxyType({OPEN_TICKET: q.OPEN_TICKET_ID})
 
     async def route(
         self, turn: Turn, said: Said, steps: list[Step], state: DialogueState

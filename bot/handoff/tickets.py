@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ScalarSelect, and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handoff.agents import aware
@@ -53,15 +53,14 @@ async def open_ticket(
     return await session.scalar(query)
 
 
-def open_ticket_id(conversation_id: str) -> ScalarSelect[Any]:
-    """A scalar query: the id of the conversation's open ticket, or NULL."""
-    return (
-        select(Ticket.id)
-        .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN))
-        .order_by(Ticket.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+#: A scalar query: the id of the open ticket of ``bindparam("conversation_id")``, or NULL.
+OPEN_TICKET_ID = (
+    select(Ticket.id)
+    .where(Ticket.conversation_id == bindparam("conversation_id"), Ticket.status.in_(OPEN))
+    .order_by(Ticket.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
 
 
 async def had_ticket(session: AsyncSession, conversation_id: str) -> bool:

@@ -16,6 +16,7 @@ step needs one (tickets, orders, ratings).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -25,7 +26,17 @@ from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ScalarSelect, Select, insert, select, text, update
+from sqlalchemy import (
+    ScalarSelect,
+    Select,
+    bindparam,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -46,6 +57,27 @@ _LOCKED = select(
     _CONVERSATIONS.c.timezone,
     _CONVERSATIONS.c.state,
 )
+# Statements built once, with bound parameters: SQLAlchemy then reuses their cache key
+# and compiled form, where building them per message cost more CPU than running them.
+_LOCK = _LOCKED.where(_CONVERSATIONS.c.id == bindparam("conversation_id")).with_for_update()
+#: The id of the stored message with this conversation's ``client_message_id``.
+_INCOMING_ID = select(_MESSAGES.c.id).where(
+    _MESSAGES.c.conversation_id == bindparam("conversation_id"),
+    _MESSAGES.c.client_message_id == bindparam("client_message_id"),
+)
+_REPLIES_TO = (
+    select(_MESSAGES).where(_MESSAGES.c.reply_to == bindparam("incoming")).order_by(_MESSAGES.c.id)
+)
+_INSERT_RETURNING_ID = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_AUTHENTICATE = select(
+    _CONVERSATIONS.c.id,
+    _CONVERSATIONS.c.channel,
+    _CONVERSATIONS.c.language,
+    _CONVERSATIONS.c.language_hint,
+    _CONVERSATIONS.c.timezone,
+    _CONVERSATIONS.c.channel_chat_id,
+    _CONVERSATIONS.c.token_hash,
+).where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
 
 
 async def customer_id(session: AsyncSession, ref: str) -> int:
@@ -185,8 +217,10 @@ class Turn:
         connection: AsyncConnection,
         conversation: ConversationRow,
         peeked: Mapping[str, Any] | None = None,
+        replay_checked: str | None = None,
     ) -> None:
         self._connection = connection
+        self._replay_checked = replay_checked
         self._session: AsyncSession | None = None
         self.conversation = conversation
         #: The values of the scalar queries the caller asked :meth:`Store.turn` to peek
@@ -209,20 +243,19 @@ class Turn:
         """Return the replies already stored for a retried message, else ``None``."""
         if client_message_id is None:
             return None
-        key = _replay_key(client_message_id)
-        if key in self.peeked:
-            incoming_id = self.peeked[key]
+        if self._replay_checked == client_message_id:
+            incoming_id = self.peeked.get(REPLAY)
         else:
-            incoming_id = await self._connection.scalar(
-                _incoming_id(self.conversation.id, client_message_id)
-            )
+            params = {
+                "conversation_id": self.conversation.id,
+                "client_message_id": client_message_id,
+            }
+            incoming_id = await self._connection.scalar(_INCOMING_ID, params)
         if incoming_id is None:
             return None
         if self._session is not None:
             await self._session.flush()
-        rows = await self._connection.execute(
-            select(_MESSAGES).where(_MESSAGES.c.reply_to == incoming_id).order_by(_MESSAGES.c.id)
-        )
+        rows = await self._connection.execute(_REPLIES_TO, {"incoming": incoming_id})
         return [_outgoing(row) for row in rows]
 
     async def save_state(self, state: dict[str, Any]) -> None:
@@ -251,38 +284,47 @@ class Turn:
             changes["timezone"] = incoming.timezone
         if self._session is not None:
             await self._session.flush()
-        received = await self._connection.scalar(
-            insert(_MESSAGES)
-            .values(
-                conversation_id=conversation.id,
-                direction="in",
-                sender="customer",
-                text=incoming.text,
-                language=language,
-                intent=intent,
-                action=replies[0].action.value if replies else None,
-                client_message_id=incoming.client_message_id,
-            )
-            .returning(_MESSAGES.c.id)
-        )
-        if replies:
+        now = utcnow()
+        received_row: dict[str, Any] = {
+            "conversation_id": conversation.id,
+            "direction": "in",
+            "sender": "customer",
+            "text": incoming.text,
+            "language": language,
+            "intent": intent,
+            "action": replies[0].action.value if replies else None,
+            "client_message_id": incoming.client_message_id,
+            "created_at": now,
+        }
+        reply_rows: list[dict[str, Any]] = [
+            {
+                "conversation_id": conversation.id,
+                "direction": "out",
+                "sender": reply.sender,
+                "text": reply.text,
+                "language": reply.language,
+                "intent": reply.intent,
+                "action": reply.action.value,
+                "payload": reply_payload(reply),
+                "created_at": now,
+            }
+            for reply in replies
+        ]
+        if self._connection.dialect.name == "postgresql":
+            # one statement, one round trip: the message, its replies, the conversation
+            params = {f"m_{k}": v for k, v in received_row.items()}
+            for n, row in enumerate(reply_rows):
+                params |= {f"r{n}_{k}": v for k, v in row.items()}
+            params |= {f"c_{k}": v for k, v in changes.items()}
+            params["conversation"], params["now"] = conversation.id, now
+            statement = _write_turn(len(reply_rows), tuple(sorted(changes)))
+            await self._connection.execute(statement, params)
+            self._changed(changes)
+            return
+        received = await self._connection.scalar(_INSERT_RETURNING_ID, received_row)
+        if reply_rows:
             await self._connection.execute(
-                insert(_MESSAGES),
-                [
-                    {
-                        "conversation_id": conversation.id,
-                        "direction": "out",
-                        "sender": reply.sender,
-                        "text": reply.text,
-                        "language": reply.language,
-                        "intent": reply.intent,
-                        "action": reply.action.value,
-                        "client_message_id": None,
-                        "reply_to": received,
-                        "payload": reply_payload(reply),
-                    }
-                    for reply in replies
-                ],
+                insert(_MESSAGES), [row | {"reply_to": received} for row in reply_rows]
             )
         if changes:
             await self._update(**changes)
@@ -293,8 +335,12 @@ class Turn:
             .where(_CONVERSATIONS.c.id == self.conversation.id)
             .values(**changes, updated_at=utcnow())
         )
-        values = {f: getattr(self.conversation, f) for f in ConversationRow.__slots__}
-        self.conversation = ConversationRow(**(values | changes))
+        self._changed(changes)
+
+    def _changed(self, changes: dict[str, Any]) -> None:
+        if changes:
+            values = {f: getattr(self.conversation, f) for f in ConversationRow.__slots__}
+            self.conversation = ConversationRow(**(values | changes))
 
     async def _finish(self) -> None:
         """Write what the ORM session holds (before the commit) and close it."""
@@ -303,15 +349,86 @@ class Turn:
             await self._session.close()
 
 
-def _replay_key(client_message_id: str) -> str:
-    return f"replay:{client_message_id}"
+_MESSAGE_FIELDS = (
+    "conversation_id",
+    "direction",
+    "sender",
+    "text",
+    "language",
+    "intent",
+    "action",
+    "created_at",
+)
 
 
-def _incoming_id(conversation_id: str, client_message_id: str) -> Select[tuple[int]]:
-    return select(_MESSAGES.c.id).where(
-        _MESSAGES.c.conversation_id == conversation_id,
-        _MESSAGES.c.client_message_id == client_message_id,
+_RECEIVED_FIELDS = (*_MESSAGE_FIELDS, "client_message_id")
+
+
+@functools.cache
+def _write_turn(replies: int, changes: tuple[str, ...]) -> Select[Any]:
+    """PostgreSQL: insert a message and its replies and update the conversation at once.
+
+    Data-modifying CTEs: the replies take the message's new id as ``reply_to`` (the
+    foreign key is checked at the end of the statement), in their order. One statement
+    per shape (number of replies, changed columns), its parameters named ``m_<column>``
+    (the message), ``r<n>_<column>`` (reply n), ``c_<column>`` (the conversation's new
+    values), ``conversation`` and ``now``.
+    """
+    m = _MESSAGES.c
+    received = (
+        insert(_MESSAGES)
+        .values(
+            {
+                f: bindparam(f"m_{f}", type_=m[f].type)
+                for f in (*_MESSAGE_FIELDS, "client_message_id")
+            }
+        )
+        .returning(m.id)
+        .cte("received")
     )
+    writes = []
+    if replies:
+        fields = (*_MESSAGE_FIELDS, "payload")
+        rows = union_all(
+            *(
+                select(
+                    literal(n).label("n"),
+                    *(bindparam(f"r{n}_{f}", type_=m[f].type).label(f) for f in fields),
+                    received.c.id.label("reply_to"),
+                )
+                for n in range(replies)
+            )
+        ).subquery("replies")
+        columns = [*fields, "reply_to"]
+        ordered = select(*(rows.c[c] for c in columns)).order_by(rows.c.n)
+        writes.append(insert(_MESSAGES).from_select(columns, ordered).cte("replied"))
+    if changes:
+        c = _CONVERSATIONS.c
+        changed = (
+            update(_CONVERSATIONS)
+            .where(c.id == bindparam("conversation"))
+            .values(
+                {f: bindparam(f"c_{f}", type_=c[f].type) for f in changes}
+                | {"updated_at": bindparam("now", type_=c.updated_at.type)}
+            )
+        )
+        writes.append(changed.returning(c.id).cte("changed"))
+    return select(received.c.id).add_cte(*writes)
+
+
+#: :attr:`Turn.peeked`'s name for the id of the retried message, if it was stored.
+REPLAY = "store.replay"
+_PEEKS: dict[tuple[tuple[str, int], ...], Select[Any]] = {}
+
+
+def _peek(queries: Mapping[str, ScalarSelect[Any]]) -> Select[Any]:
+    """One select of the scalar ``queries``, built once per set of query objects."""
+    key = tuple((name, id(query)) for name, query in queries.items())
+    statement = _PEEKS.get(key)
+    if statement is None:  # the cache keeps the queries alive, so an id is never reused
+        statement = select(*(q.label(f"p{i}") for i, q in enumerate(queries.values())))
+        _PEEKS[key] = statement
+    return statement
 
 
 class Store:
@@ -404,21 +521,9 @@ class Store:
             ConversationNotFound: No conversation has that id.
             InvalidToken: The token is missing or wrong.
         """
-        c = _CONVERSATIONS.c
         async with self._read_engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(
-                        c.id,
-                        c.channel,
-                        c.language,
-                        c.language_hint,
-                        c.timezone,
-                        c.channel_chat_id,
-                        c.token_hash,
-                    ).where(c.id == conversation_id)
-                )
-            ).first()
+            params = {"conversation_id": conversation_id}
+            row = (await connection.execute(_AUTHENTICATE, params)).first()
         if row is None:
             raise ConversationNotFound(conversation_id)
         expected = row.token_hash or ""
@@ -437,33 +542,26 @@ class Store:
 
         With the lock held, one query looks whether ``client_message_id`` was stored
         already (for :meth:`Turn.replay`) and runs the ``peek`` scalar queries (their
-        values in :attr:`Turn.peeked`).
+        values in :attr:`Turn.peeked`). A peek query names the conversation with
+        ``bindparam("conversation_id")``; pass the same query objects every time (the
+        statement is built once per set).
 
         Raises:
             ConversationNotFound: No conversation has that id.
         """
         async with self._write_lock or nullcontext(), self._engine.begin() as connection:
-            found = (
-                await connection.execute(
-                    _LOCKED.where(_CONVERSATIONS.c.id == conversation_id).with_for_update()
-                )
-            ).first()
+            found = (await connection.execute(_LOCK, {"conversation_id": conversation_id})).first()
             if found is None:
                 raise ConversationNotFound(conversation_id)
+            params = {"conversation_id": conversation_id, "client_message_id": client_message_id}
             queries = dict(peek or {})
             if client_message_id is not None:
-                incoming = _incoming_id(conversation_id, client_message_id)
-                queries[_replay_key(client_message_id)] = incoming.scalar_subquery()
+                queries[REPLAY] = _INCOMING_ID.scalar_subquery()
             peeked: dict[str, Any] = {}
             if queries:
-                names = list(queries)
-                values = (
-                    await connection.execute(
-                        select(*(queries[n].label(f"p{i}") for i, n in enumerate(names)))
-                    )
-                ).one()
-                peeked = dict(zip(names, values, strict=True))
-            turn = Turn(connection, ConversationRow(**found._mapping), peeked)
+                values = (await connection.execute(_peek(queries), params)).one()
+                peeked = dict(zip(queries, values, strict=True))
+            turn = Turn(connection, ConversationRow(**found._mapping), peeked, client_message_id)
             yield turn
             await turn._finish()
 
