@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, event, inspect
 
 from bot.app import Components
 from bot.core import Action, Channel, Incoming, Outgoing
@@ -119,3 +119,29 @@ def test_the_migrations_match_the_models(database_url: str) -> None:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+async def test_a_verified_token_is_checked_again_without_a_query(bot_on: Components) -> None:
+    info, token = await bot_on.store.create_conversation(Channel.WEB)
+    assert bot_on.read_engine is not None
+    queries: list[str] = []
+
+    def count(*args: object) -> None:
+        queries.append(str(args[2]))
+
+    event.listen(bot_on.read_engine.sync_engine, "before_cursor_execute", count)
+    try:
+        with pytest.raises(InvalidToken):  # a wrong token first: nothing is kept
+            await bot_on.store.verify_token(info.id, token[:-1] + "x")
+        await bot_on.store.verify_token(info.id, token)
+        assert len(queries) == 2
+        await bot_on.store.verify_token(info.id, token)
+        with pytest.raises(InvalidToken):
+            await bot_on.store.verify_token(info.id, "not-the-token")
+        with pytest.raises(InvalidToken):
+            await bot_on.store.verify_token(info.id, None)
+        assert len(queries) == 2
+        with pytest.raises(ConversationNotFound):
+            await bot_on.store.verify_token("no-such-id", token)
+    finally:
+        event.remove(bot_on.read_engine.sync_engine, "before_cursor_execute", count)

@@ -416,6 +416,8 @@ def _write_turn(replies: int, changes: tuple[str, ...]) -> Select[Any]:
     return select(received.c.id).add_cte(*writes)
 
 
+#: How many verified conversations' token hashes a process keeps (:meth:`Store.verify_token`).
+TOKEN_CACHE_SIZE = 10_000
 #: :attr:`Turn.peeked`'s name for the id of the retried message, if it was stored.
 REPLAY = "store.replay"
 _PEEKS: dict[tuple[tuple[str, int], ...], Select[Any]] = {}
@@ -450,6 +452,7 @@ class Store:
         # instead of polling SQLite's busy handler (which sleeps between retries and
         # gave a p99 near a second with ten concurrent conversations).
         sqlite = engine.dialect.name == "sqlite"
+        self._token_hashes: dict[str, str] = {}  # conversation id -> verified token's hash
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
 
     async def create_conversation(
@@ -521,15 +524,61 @@ class Store:
             ConversationNotFound: No conversation has that id.
             InvalidToken: The token is missing or wrong.
         """
+        found = await self._conversation_row(conversation_id)
+        if found is None:
+            raise ConversationNotFound(conversation_id)
+        info, token_hash = found
+        self._check(conversation_id, token_hash, token)
+        return info
+
+    async def conversation(self, conversation_id: str) -> ConversationInfo | None:
+        """Return what is known of a conversation (no token asked: for server-side use)."""
+        found = await self._conversation_row(conversation_id)
+        return found[0] if found is not None else None
+
+    async def _conversation_row(
+        self, conversation_id: str
+    ) -> tuple[ConversationInfo, str | None] | None:
         async with self._read_engine.connect() as connection:
             params = {"conversation_id": conversation_id}
             row = (await connection.execute(_AUTHENTICATE, params)).first()
         if row is None:
-            raise ConversationNotFound(conversation_id)
-        expected = row.token_hash or ""
-        if not token or not hmac.compare_digest(_hash_token(token), expected):
+            return None
+        c = row._mapping
+        info = ConversationInfo(
+            c["id"],
+            c["channel"],
+            c["language"],
+            c["language_hint"],
+            c["timezone"],
+            c["channel_chat_id"],
+        )
+        return info, c["token_hash"]
+
+    async def verify_token(self, conversation_id: str, token: str | None) -> None:
+        """Check that ``token`` is the conversation's bearer token.
+
+        A conversation's token never changes, so the hashes of tokens verified once are
+        kept (the last 10,000 conversations) and a later request costs no query.
+
+        Raises:
+            ConversationNotFound: No conversation has that id.
+            InvalidToken: The token is missing or wrong.
+        """
+        expected = self._token_hashes.get(conversation_id)
+        if expected is None:
+            await self.authenticate(conversation_id, token)
+            return
+        self._check(conversation_id, expected, token)
+
+    def _check(self, conversation_id: str, expected: str | None, token: str | None) -> None:
+        if not token or not hmac.compare_digest(_hash_token(token), expected or ""):
             raise InvalidToken(conversation_id)
-        return ConversationInfo(*row[:6])
+        hashes = self._token_hashes
+        if conversation_id not in hashes:
+            if len(hashes) >= TOKEN_CACHE_SIZE:
+                del hashes[next(iter(hashes))]  # the oldest
+            hashes[conversation_id] = expected or ""
 
     @asynccontextmanager
     async def turn(

@@ -29,7 +29,6 @@ from bot.errors import (
 )
 from bot.language import normalize_tag
 from bot.orders.identity import verify_identity
-from bot.storage.store import ConversationInfo
 from bot.web.limits import RateLimited
 from bot.web.schemas import (
     ConversationCreated,
@@ -141,13 +140,12 @@ def router(bot: Components) -> APIRouter:
         authorization: Annotated[str | None, Header()] = None,
     ) -> Replies:
         """Send a customer message and get the bot's replies."""
-        info = await _authenticate(bot, conversation_id, authorization)
-        language = info.language or normalize_tag(info.language_hint) or "en"
+        await _verify(bot, conversation_id, authorization)
         try:
             await bot.limits.check(_address(request), conversation_id)
         except RateLimited as error:
             reply = Reply(texts.ERROR_RATE_LIMITED, {"seconds": error.retry_after})
-            text = bot.localizer.render(language, reply)
+            text = bot.localizer.render(await _language(bot, conversation_id), reply)
             raise ApiError(429, "rate_limited", text, retry_after=error.retry_after) from None
         if message.language is not None and normalize_tag(message.language) is None:
             raise ApiError(422, "unsupported_language", f"Unsupported language: {message.language}")
@@ -160,10 +158,13 @@ def router(bot: Components) -> APIRouter:
         try:
             outgoing = await bot.pipeline.handle(incoming)
         except EmptyMessage:
-            text = bot.localizer.render(language, Reply(texts.ERROR_EMPTY))
-            raise ApiError(422, "empty_message", text) from None
+            language = await _language(bot, conversation_id)
+            raise ApiError(
+                422, "empty_message", bot.localizer.render(language, Reply(texts.ERROR_EMPTY))
+            ) from None
         except MessageTooLong as error:
             reply = Reply(texts.ERROR_TOO_LONG, {"limit": error.limit})
+            language = await _language(bot, conversation_id)
             raise ApiError(413, "message_too_long", bot.localizer.render(language, reply)) from None
         return Replies(
             replies=[
@@ -187,7 +188,7 @@ def router(bot: Components) -> APIRouter:
         conversation_id: str, authorization: Annotated[str | None, Header()] = None
     ) -> Transcript:
         """Return the conversation so far (to restore the chat after a page reload)."""
-        await _authenticate(bot, conversation_id, authorization)
+        await _verify(bot, conversation_id, authorization)
         rows = await bot.store.transcript(conversation_id)
         return Transcript(
             messages=[
@@ -217,15 +218,21 @@ def _ticket(details: dict[str, Any]) -> TicketOut | None:
     return TicketOut.model_validate(ticket)
 
 
-async def _authenticate(
-    bot: Components, conversation_id: str, authorization: str | None
-) -> ConversationInfo:
+async def _verify(bot: Components, conversation_id: str, authorization: str | None) -> None:
+    """Check the bearer token of the request (an error answer when it is wrong)."""
     try:
-        return await bot.store.authenticate(conversation_id, _bearer(authorization))
+        await bot.store.verify_token(conversation_id, _bearer(authorization))
     except ConversationNotFound:
         raise ApiError(404, "conversation_not_found", "No conversation has this id.") from None
     except InvalidToken:
         raise ApiError(401, "invalid_token", "Missing or wrong bearer token.") from None
+
+
+async def _language(bot: Components, conversation_id: str) -> str:
+    """The language to write an error in: the conversation's, or its hint's."""
+    info = await bot.store.conversation(conversation_id)
+    hint = normalize_tag(info.language_hint) if info is not None else None
+    return (info.language if info is not None else None) or hint or "en"
 
 
 def _error(status: int, code: str, message: str, retry_after: int | None = None) -> JSONResponse:

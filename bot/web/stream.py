@@ -28,7 +28,7 @@ from fastapi.responses import StreamingResponse
 
 from bot.app import Components
 from bot.events import ConversationEvent, EventBus
-from bot.web.api import ERRORS, _authenticate
+from bot.web.api import ERRORS, _verify
 
 PING = ": ping\n\n"
 EXAMPLE = (
@@ -105,7 +105,7 @@ def events_router(bot: Components) -> APIRouter:
         `fetch()`). Events have no ids: after a reconnection, fetch
         `GET /conversations/{id}/messages` for what was missed.
         """
-        await _authenticate(bot, conversation_id, authorization)
+        await _verify(bot, conversation_id, authorization)
         return StreamingResponse(
             event_stream(bot.events, conversation_id, bot.settings.webchat_heartbeat),
             media_type="text/event-stream",
