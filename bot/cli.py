@@ -23,11 +23,13 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import build
+    from bot.heap import release_free_memory
     from bot.storage.db import upgrade
     from bot.web.server import create_web_app
 
     upgrade(settings.database_url)
     app = create_web_app(build(settings))
+    release_free_memory()  # what loading the models freed, before serving
     log.info("serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
     # Open chat event streams never end by themselves: stop waiting for them after 5 s.
     uvicorn.run(

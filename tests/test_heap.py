@@ -1,0 +1,28 @@
+"""Returning the C heap's free pages after start-up."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import pytest
+
+from bot.heap import release_free_memory
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_freed_pages_inside_the_heap_go_back_to_the_system() -> None:
+    blocks = [bytearray(1024) for _ in range(100_000)]  # ~100 MB from malloc (over 512 B)
+    kept = blocks[::64]  # one block in 64 stays: the heap cannot shrink from its top
+    del blocks
+    before = rss_mb()
+    release_free_memory()
+    assert rss_mb() < before - 50
+    assert len(kept) == 1563
