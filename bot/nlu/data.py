@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\((\w+)\)")
 
 
@@ -32,6 +30,8 @@ def load_examples(data_dir: Path) -> list[Example]:
         FileNotFoundError: ``data_dir`` holds no YAML files.
         ValueError: A file is not Rasa NLU YAML.
     """
+    import yaml  # only training reads YAML: a serving process loads the saved model
+
     files = sorted(data_dir.glob("*.yml"))
     if not files:
         raise FileNotFoundError(f"no NLU data in {data_dir}")
