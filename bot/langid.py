@@ -18,6 +18,7 @@ Evidence is taken cheapest first:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -26,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from hanzidentifier import helpers as hanzi
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+from zhon import cedict
 
 from bot.wordtable import cached_table
 
@@ -164,9 +165,7 @@ class LanguageDetector:
             LanguageDetectorBuilder.from_languages(*broad).with_low_accuracy_mode().build()
         )
         self._words = cached_table(cache_dir or DEFAULT_CACHE, MIN_STORED_FREQ)
-        simplified, traditional = hanzi.SIMPLIFIED_CHARACTERS, hanzi.TRADITIONAL_CHARACTERS
-        self._simplified_only = re.compile(f"[{''.join(sorted(simplified - traditional))}]")
-        self._traditional_only = re.compile(f"[{''.join(sorted(traditional - simplified))}]")
+        self._simplified_only, self._traditional_only = chinese_script_patterns()
 
     def detect(self, text: str) -> Detection:
         """Detect the language of ``text``; never raises.
@@ -264,6 +263,30 @@ class LanguageDetector:
         if top.value < UNSUPPORTED_MIN_CONFIDENCE:
             return None
         return Detection(None, top.language.iso_code_639_1.name.lower(), float(top.value), True)
+
+
+@functools.cache
+def chinese_script_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Patterns of the characters CC-CEDICT writes only in Simplified, only in Traditional.
+
+    Built from zhon's CC-CEDICT strings, the character sets ``hanzidentifier`` uses,
+    without importing it: its module-level sets and its 13,000-character regex cost
+    5 MB of every process.
+    """
+    simplified, traditional = set(cedict.simplified), set(cedict.traditional)
+    return (
+        re.compile(f"[{''.join(sorted(simplified - traditional))}]"),
+        re.compile(f"[{''.join(sorted(traditional - simplified))}]"),
+    )
+
+
+def is_traditional(text: str) -> bool:
+    """Whether the Chinese of ``text`` is Traditional only (hanzidentifier's TRADITIONAL).
+
+    That is: some characters only Traditional Chinese writes, none only Simplified writes.
+    """
+    simplified_only, traditional_only = chinese_script_patterns()
+    return traditional_only.search(text) is not None and simplified_only.search(text) is None
 
 
 def _pronounceable(words: list[str]) -> bool:

@@ -12,10 +12,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import hanzidentifier
 from babel import Locale, UnknownLocaleError
 
-from bot.langid import SUPPORTED, Detection
+from bot.langid import SUPPORTED, Detection, is_traditional
 
 #: An explicit switch is essentially the whole message: at most this long.
 SWITCH_MAX_CHARS = 48
@@ -134,7 +133,7 @@ def _chinese_script(text: str, current: str | None, hint: str | None) -> str:
     """Simplified or Traditional for a request that names no script."""
     if current in ("zh-Hans", "zh-Hant"):
         return current
-    if hanzidentifier.identify(text) == hanzidentifier.TRADITIONAL:
+    if is_traditional(text):
         return "zh-Hant"
     return "zh-Hant" if normalize_tag(hint) == "zh-Hant" else "zh-Hans"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import hanzidentifier
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.langid import MAX_CHARS, SUPPORTED, Detection, LanguageDetector
+from bot.langid import MAX_CHARS, SUPPORTED, Detection, LanguageDetector, is_traditional
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "langid"
 #: Measured 99.98 % / 99.61 % / 98.28 % (sentences / word pairs / single words).
@@ -198,3 +199,19 @@ def test_keyboard_mashing_is_not_an_unsupported_language(
 ) -> None:
     found = detector.detect(text)
     assert found.unsupported is None and not found.strong
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("國国說说中文的請请用體体繁简a 1"), max_size=12))
+def test_is_traditional_agrees_with_hanzidentifier(text: str) -> None:
+    assert is_traditional(text) == (hanzidentifier.identify(text) == hanzidentifier.TRADITIONAL)
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"shared language data not found at {DATA}")
+def test_is_traditional_agrees_with_hanzidentifier_on_the_shared_data() -> None:
+    lines = []
+    for category in THRESHOLDS:
+        lines += (DATA / category / "zh.txt").read_text(encoding="utf-8").splitlines()
+    lines += ["請用繁體中文", "请用简体中文", "中文", "說中文", "国語"]
+    expected = [hanzidentifier.identify(line) == hanzidentifier.TRADITIONAL for line in lines]
+    assert [is_traditional(line) for line in lines] == expected
