@@ -64,6 +64,8 @@ MIN_LETTERS = 10
 STRONG_MIN_CONFIDENCE = 0.95
 #: Han, Hangul and kana carry more per character than a Latin or Cyrillic letter.
 CJK_WEIGHT = 2
+#: Text whose detection loads every n-gram model of the English/German lingua model.
+_LOAD_MODELS = "loading models"
 #: Tokens used the same way whatever the writer's language: they say nothing.
 NEUTRAL_WORDS = frozenset({"ok", "okay", "okey", "k", "kk", "lol", "thx", "hmm", "hm", "xd"})
 #: Latin-script languages a customer may write that we do not support (lingua's ISO names):
@@ -148,11 +150,14 @@ class LanguageDetector:
         Args:
             cache_dir: Where the word-frequency table is cached (built there once).
         """
-        self._lingua = (
-            LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.GERMAN)
-            .with_preloaded_language_models()
-            .build()
-        )
+        # Lingua's English and German models (1- to 5-grams) are loaded here, on this
+        # thread, by one detection of a five-letter word. Its preloading loads them on
+        # worker threads instead, whose allocator arenas keep more of the memory freed
+        # while loading: 60-72 MB stayed resident after malloc_trim, against 50 MB.
+        self._lingua = LanguageDetectorBuilder.from_languages(
+            Language.ENGLISH, Language.GERMAN
+        ).build()
+        self._lingua.compute_language_confidence(_LOAD_MODELS, Language.GERMAN)
         broad = [Language.ENGLISH, Language.GERMAN] + [
             Language.from_iso_code_639_1(getattr(IsoCode639_1, code))
             for code in UNSUPPORTED_LATIN.split()
