@@ -30,6 +30,7 @@ import numpy as np
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 from zhon import cedict
 
+from bot.heap import release_free_memory
 from bot.wordtable import cached_table
 
 log = logging.getLogger(__name__)
@@ -164,11 +165,13 @@ class LanguageDetector:
         ]
         # Low accuracy (trigrams only) is lingua's mode for longer text, which is all the
         # broad model sees; it costs 7 MB instead of 230 MB. Its models are loaded on first
-        # use (about 0.2 s, once): most processes never see Latin text of another language,
-        # and preloaded they held 15 MB of the process.
+        # use (about 0.1-0.2 s, once): most processes never see Latin text of another
+        # language, and preloaded they held 15 MB of the process (13.5 MB once loaded
+        # by a first such text, after returning what loading freed).
         self._broad = (
             LanguageDetectorBuilder.from_languages(*broad).with_low_accuracy_mode().build()
         )
+        self._broad_used = False
         self._words = cached_table(cache_dir or DEFAULT_CACHE, MIN_STORED_FREQ)
         self._simplified_only, self._traditional_only = chinese_script_patterns()
 
@@ -262,6 +265,9 @@ class LanguageDetector:
     def _unsupported(self, words: list[str]) -> Detection | None:
         """The broader model's verdict, when it is a confident one for an unsupported language."""
         values = self._broad.compute_language_confidence_values(" ".join(words[:BROAD_MAX_WORDS]))
+        if not self._broad_used:  # its models were loaded just now: return what that freed
+            self._broad_used = True
+            release_free_memory()
         top = values[0] if values else None
         if top is None or top.language in (Language.ENGLISH, Language.GERMAN):
             return None
