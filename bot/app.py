@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import httpx
-import redis.asyncio as redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -29,6 +29,9 @@ from bot.pipeline import Pipeline
 from bot.storage.db import create_engine
 from bot.storage.store import Store
 from bot.web.limits import Counter, LocalCounter, RateLimits, RedisCounter
+
+if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set (it costs memory)
+    import redis.asyncio as redis
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +131,11 @@ def build(
     nlu_backend, fallback = nlu or build_nlu(settings)
     orders, _ = build_orders(settings, read_engine)
     # One Redis connection pool for the events across processes and the shared rate limits.
-    client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    client: redis.Redis | None = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(settings.redis_url)
     events: EventBus = RedisEventBus(client) if client is not None else LocalEventBus()
     handoff = HandoffFlow(
         events,

@@ -20,15 +20,24 @@ log = logging.getLogger("bot")
 
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
     import uvicorn
 
     from bot.app import build
     from bot.heap import release_free_memory
-    from bot.storage.db import upgrade
     from bot.web.server import create_web_app
 
-    upgrade(settings.database_url)
+    # Migrate in a short-lived process while this one loads its models: Alembic and the
+    # migration scripts never take memory in the serving process, and nothing is served
+    # before the database is at the head revision.
+    env = os.environ | {"DATABASE_URL": settings.database_url}
+    migrate = subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], env=env)
     app = create_web_app(build(settings))
+    if (code := migrate.wait()) != 0:
+        log.error("migrating the database failed (exit code %d): not serving", code)
+        return 1
     release_free_memory()  # what loading the models freed, before serving
     log.info("serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
     # Open chat event streams never end by themselves: stop waiting for them after 5 s.

@@ -14,8 +14,10 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-import redis.asyncio as redis
+if TYPE_CHECKING:  # redis is imported by the app only when REDIS_URL is set
+    import redis.asyncio as redis
 
 from bot.events import ALL, ConversationEvent
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 
 from bot.config import Settings
 from tests.conftest import serving
+from tests.processes import BotProcess
 
 
 def test_healthz_and_readyz_answer_when_the_database_is_there(server: str) -> None:
@@ -53,3 +55,17 @@ def test_metrics_count_messages_intents_refusals_and_latencies(server: str) -> N
     assert 'xoobay_handoffs_total{priority="regular"}' in body
     assert 'xoobay_queue_length{priority="regular"} 1.0' in body
     assert "xoobay_sla_breaches 0.0" in body
+
+
+def test_serve_refuses_to_start_when_the_database_cannot_be_migrated(nlu_model_path: Path) -> None:
+    bot = BotProcess(
+        {
+            "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
+            "NLU_MODEL_PATH": str(nlu_model_path),
+        }
+    )
+    try:
+        assert bot.process.wait(timeout=60) == 1
+        assert "migrating the database failed" in bot.output()
+    finally:
+        bot.stop()

@@ -17,9 +17,11 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:  # the holidays package is imported on first use (it costs memory)
+    import holidays
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 OPENS = time(8, 0)
@@ -42,6 +44,8 @@ class Priority(enum.StrEnum):
 
 @lru_cache(maxsize=1)
 def _hong_kong_holidays() -> holidays.HolidayBase:
+    import holidays
+
     return holidays.country_holidays("HK")
 
 

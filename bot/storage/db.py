@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import URL, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:  # Alembic is imported only to migrate (it costs a serving process memory)
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -93,6 +94,8 @@ def create_engine(
 
 def alembic_config(url: str) -> Config:
     """Build Alembic's configuration for ``url`` (no ini file needed)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     rendered = sync_url(url).render_as_string(hide_password=False)
@@ -105,14 +108,20 @@ def upgrade(url: str, revision: str = "head") -> None:
     target = sync_url(url)
     if target.get_backend_name() == "sqlite" and target.database not in (None, "", ":memory:"):
         Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
     """Migrate the database at ``url`` down to ``revision``."""
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
 
 
 def current(url: str) -> None:
     """Print the database's current revision."""
+    from alembic import command
+
     command.current(alembic_config(url), verbose=False)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import redis.asyncio as redis
+if TYPE_CHECKING:  # redis is imported by the app only when REDIS_URL is set
+    import redis.asyncio as redis
 
 WINDOW_SECONDS = 60
 
