@@ -26,7 +26,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import build
-    from bot.heap import release_free_memory
+    from bot.heap import settle
     from bot.web.server import create_web_app
 
     # Migrate in a short-lived process while this one loads its models: Alembic and the
@@ -38,7 +38,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     if (code := migrate.wait()) != 0:
         log.error("migrating the database failed (exit code %d): not serving", code)
         return 1
-    release_free_memory()  # what loading the models freed, before serving
+    settle()  # before serving: freeze what start-up made, free what it no longer needs
     log.info("serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
     # Open chat event streams never end by themselves: stop waiting for them after 5 s.
     uvicorn.run(

@@ -1,4 +1,12 @@
-"""Give the C heap's free pages back to the system once start-up is done.
+"""After start-up: keep the collector off the start-up objects, return free pages.
+
+``gc.freeze()`` moves every object alive after start-up (the models, the catalogs,
+the modules) to a permanent generation the cyclic collector no longer walks: a full
+collection under load took 66 ms before and 15 ms after (in process, 700 messages),
+and two processes on PostgreSQL went from 462-472 to 499-514 messages/s with p99
+from 50 to 44 ms (benchmark client, 10 conversations).
+
+Then the C heap's free pages go back to the system.
 
 Loading the language detector's lingua models decompresses and parses them in native
 code; what that frees stays in the C allocator's heap (glibc's malloc keeps the freed
@@ -12,6 +20,14 @@ returns every whole free page to the system (measured: 30 MB after serve's start
 from __future__ import annotations
 
 import ctypes
+import gc
+
+
+def settle() -> None:
+    """Collect once, freeze what is left (see the module docstring), trim the C heap."""
+    gc.collect()
+    gc.freeze()
+    release_free_memory()
 
 
 def release_free_memory() -> None:

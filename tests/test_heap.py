@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import platform
 from pathlib import Path
 
 import pytest
 
-from bot.heap import release_free_memory
+from bot.heap import release_free_memory, settle
 
 
 def rss_mb() -> float:
@@ -26,3 +27,14 @@ def test_freed_pages_inside_the_heap_go_back_to_the_system() -> None:
     release_free_memory()
     assert rss_mb() < before - 50
     assert len(kept) == 1563
+
+
+def test_settle_puts_what_start_up_made_out_of_the_collectors_way() -> None:
+    model = [{"weights": [0.5] * 10}]  # stands for what start-up loaded
+    assert any(o is model for o in gc.get_objects())
+    try:
+        settle()
+        assert not any(o is model for o in gc.get_objects())  # frozen: never walked again
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
