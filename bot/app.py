@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -20,10 +19,8 @@ from bot.i18n import Localizer
 from bot.langid import LanguageDetector
 from bot.nlu import NluBackend
 from bot.nlu.embedded import EmbeddedNlu
-from bot.nlu.rasa import RasaNlu
 from bot.orders import OrderService
 from bot.orders.flow import OrderFlow
-from bot.orders.http import HttpOrderService
 from bot.orders.sql import SqlOrderService
 from bot.pipeline import Pipeline
 from bot.storage.db import create_engine
@@ -58,12 +55,12 @@ class Components:
 
     async def close(self) -> None:
         """Release the database connections and the NLU's and order API's HTTP clients."""
-        if isinstance(self.nlu, RasaNlu):
-            await self.nlu.aclose()
+        for client in (self.nlu, self.orders):  # Rasa's and the order API's hold one
+            aclose = getattr(client, "aclose", None)
+            if aclose is not None:
+                await aclose()
         if self.redis_client is not None:
             await self.redis_client.aclose()
-        if isinstance(self.orders, HttpOrderService):
-            await self.orders.aclose()
         if self.read_engine is not None:
             await self.read_engine.dispose()
         await self.engine.dispose()
@@ -74,7 +71,11 @@ def build_nlu(settings: Settings) -> tuple[NluBackend, EmbeddedNlu]:
     embedded = EmbeddedNlu.load_or_train(
         settings.nlu_model_path, settings.nlu_data_dir, settings.nlu_threshold
     )
-    if settings.nlu_backend == "rasa":
+    if settings.nlu_backend == "rasa":  # httpx is imported only for the backends using it
+        import httpx
+
+        from bot.nlu.rasa import RasaNlu
+
         client = httpx.AsyncClient(base_url=settings.rasa_url, timeout=settings.rasa_timeout)
         log.info("NLU: Rasa server at %s (embedded NLU as fallback)", settings.rasa_url)
         return RasaNlu(client, settings.nlu_threshold), embedded
@@ -90,6 +91,10 @@ def build_orders(
     inside a turn never waits for the turn's write lock); without it one is created.
     """
     if settings.order_backend == "http" and settings.order_api_url:
+        import httpx
+
+        from bot.orders.http import HttpOrderService
+
         headers = {"Accept": "application/json"}
         if settings.order_api_token:
             headers["Authorization"] = f"Bearer {settings.order_api_token}"
