@@ -26,7 +26,7 @@ def localizer() -> Localizer:
         ("de", "Europe/Berlin", SUMMER, "02:00", "18:00"),  # Berlin on summer time
         ("en", "America/New_York", WINTER, "7:00\u202fPM", "11:00\u202fAM"),
         ("ru", "Europe/Moscow", WINTER, "03:00", "19:00"),
-        ("ko", "Asia/Seoul", WINTER, "AM 9:00", "AM 1:00"),  # CLDR via Babel
+        ("ko", "Asia/Seoul", WINTER, "오전 9:00", "오전 1:00"),  # CLDR 48 (Babel 2.19)
     ],
 )
 def test_service_hours_in_the_customers_zone(
