@@ -158,6 +158,51 @@ async def test_failed_checks_lock_the_chat_and_the_order(shop: Components) -> No
     assert "shown" not in outcomes
 
 
+async def test_guesses_at_the_same_instant_stop_at_the_limit(shop: Components) -> None:
+    # A guesser opens many chats and sends a wrong contact from each at once; the order
+    # service is slow, so every guess is in flight while the others are counted. Without
+    # the per-key lock, PostgreSQL let each of them through (all read 0 failures).
+    class Slow:
+        def __init__(self, service: object) -> None:
+            self.service = service
+
+        async def get(self, number: str) -> object:
+            await asyncio.sleep(0.2)
+            return await self.service.get(number)  # type: ignore[attr-defined]
+
+        async def orders_of(self, ref: str) -> object:
+            return await self.service.orders_of(ref)  # type: ignore[attr-defined]
+
+    pipeline = Pipeline(
+        shop.store,
+        shop.detector,
+        shop.nlu,
+        shop.nlu,
+        shop.localizer,
+        OrderFlow(Slow(shop.orders)),  # type: ignore[arg-type]
+        HandoffFlow(shop.events, shop.localizer),
+    )
+    chats = [await new_chat(shop, "en") for _ in range(12)]
+    for chat in chats:
+        await say(shop, chat, "ORD2025000701")
+    guesses = await asyncio.wait_for(
+        asyncio.gather(
+            *(
+                pipeline.handle(Incoming(chat, f"guess{i}@example.com"))
+                for i, chat in enumerate(chats)
+            )
+        ),
+        60,
+    )
+    answers = [reply.text for [reply] in guesses]
+    # OrderLimits.per_order is 5: five guesses are counted, the fifth is answered with
+    # the lock-out (as one chat's fifth is), and the seven others are not tried at all.
+    assert answers.count(en(shop, texts.ORDER_NOT_VERIFIED)) == 4
+    assert answers.count(en(shop, texts.ORDER_LOCKED, minutes=15)) == 8
+    outcomes = await audit_outcomes(shop, "ORD2025000701")
+    assert outcomes.count("failed") == 5 and outcomes.count("locked") == 8
+
+
 async def test_one_chat_guessing_many_orders_is_locked(shop: Components) -> None:
     chat = await new_chat(shop, "en")
     for i in range(5):

@@ -11,7 +11,8 @@ a Telegram account linked by an earlier success) or proves it with the email or 
 number on the order. Until then no reply depends on whether the order exists: an
 unknown number and a wrong email get the same answers. Failed verifications count per
 conversation, per Telegram account, per customer and per order number; past the limit
-the chat is locked out for a while. Every step is audited. In a group nothing is
+the chat is locked out for a while; guesses on the same keys are counted one at a time,
+also across processes. Every step is audited. In a group nothing is
 looked up: the customer gets a one-time link to a private chat.
 """
 
@@ -201,6 +202,8 @@ class _Run:
         if number is None:
             self.memory.awaiting = "number"
             return [self._say(texts.ORDER_ASK_NUMBER)]
+        # A guess: held against every other guess on these keys until this one is counted.
+        await records.serialize(self.session, self._keys(number))
         locked = await self._locked(number)
         if locked:
             return locked

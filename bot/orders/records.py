@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.orders import aware
@@ -40,6 +40,32 @@ async def failures(session: AsyncSession, key: str, since: datetime) -> int:
         .where(OrderAttempt.key == key, OrderAttempt.created_at >= since)
     )
     return int(count or 0)
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:lock_id)").bindparams(
+    bindparam("lock_id", type_=BigInteger)
+)
+
+
+def _lock_id(key: str) -> int:
+    """A signed 64-bit number for ``key`` (what PostgreSQL's advisory locks are named by)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+async def serialize(session: AsyncSession, keys: Iterable[str]) -> None:
+    """Hold these rate-limit keys until the message's transaction ends (PostgreSQL).
+
+    Counting a key's failures and adding one must not interleave with another
+    conversation doing the same: on PostgreSQL each transaction would read the count
+    before the others' failures are committed, and a guesser with many conversations
+    could try as many contacts at once as it had conversations. Keys are locked in one
+    order, so two transactions never wait on each other's keys. SQLite needs nothing:
+    its write transactions run one at a time (``BEGIN IMMEDIATE``).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        await session.execute(_ADVISORY_LOCK, {"lock_id": _lock_id(key)})
 
 
 async def record_failure(session: AsyncSession, keys: Iterable[str], now: datetime) -> None:
