@@ -473,6 +473,18 @@ def best_rate(phases: list[Phase] | None) -> float:
     return max((len(p.latencies) / p.wall for p in phases or [] if p.wall), default=0.0)
 
 
+def python_speed() -> float:
+    """Seconds this machine takes for 10 million additions in a Python loop.
+
+    The same figure measured on another day says how far apart two runs' machines are:
+    the bot's figures scale with it, since a message is mostly Python work.
+    """
+    started, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
@@ -495,7 +507,9 @@ def main() -> None:
         f"{plan.conversations}\n"
         "  latency = the message requests only; msg/s = messages / wall time, creating the\n"
         "  conversations included; servers log at WARNING; load average before: "
-        f"{os.getloadavg()[0]:.2f}"
+        f"{os.getloadavg()[0]:.2f}\n"
+        f"  this machine's Python speed: a loop of 10 million additions took "
+        f"{python_speed():.2f} s"
     )
     with tempfile.TemporaryDirectory(prefix="xoobay-load-") as tmp:
         folder = Path(tmp)
