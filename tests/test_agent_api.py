@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from bot.config import Settings
+from tests.live_app import LiveApp, live_app
+from tests.test_webchat_stream import events
 
 
 def agents_command(settings: Settings, *args: str, password: str | None = None) -> str:
@@ -163,3 +166,63 @@ def test_the_agents_command_lists_and_disables(agents: Settings, client: httpx.C
     assert "disabled anna" in agents_command(agents, "disable", "anna")
     error(client.get("/api/v1/agent/me", headers=anna), 401, "invalid_session")
     assert "\tdisabled\t" in agents_command(agents, "list").splitlines()[1]
+
+
+# -- the live stream ---------------------------------------------------------------------
+@pytest.fixture
+def live(settings: Settings, parts) -> Iterator[LiveApp]:  # type: ignore[no-untyped-def]
+    add_agent(settings, "anna", ["en"])
+    with live_app(replace(settings, webchat_heartbeat=0.5), parts) as served:
+        yield served
+
+
+def changes(response: httpx.Response, raw: list[str]) -> Iterator[tuple[str, object]]:
+    """The stream's events but its pings; every line read is kept in ``raw``."""
+
+    def lines() -> Iterator[str]:
+        for line in response.iter_lines():
+            raw.append(line)
+            yield line
+
+    return (event for event in events(lines()) if event[0] != "ping")
+
+
+def test_the_agent_stream_names_the_ticket_that_changed_and_nothing_said(live: LiveApp) -> None:
+    raw: list[str] = []
+    with httpx.Client(base_url=live.url, timeout=10) as client:
+        anna = login(client, "anna")
+        with client.stream("GET", "/api/v1/agent/events", headers=anna) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            stream = changes(response, raw)
+            assert next(stream) == ("ready", {"heartbeat": 0.5})
+            conversation, auth, replies = customer(client, "I want to talk to a person")
+            ticket = replies[-1]["ticket"]["id"]
+            assert next(stream) == ("ticket", {"ticket": ticket})  # opened
+            secret = "my card is 4111 1111 1111 1111, mail me at eve@example.com"
+            client.post(
+                f"/api/v1/conversations/{conversation}/messages",
+                headers=auth,
+                json={"text": secret},
+            )
+            assert next(stream) == ("ticket", {"ticket": ticket})  # the customer said more
+            taken = client.post("/api/v1/agent/tickets/next", headers=anna)
+            assert taken.status_code == 200
+            assert next(stream) == ("ticket", {"ticket": None})  # "Anna has joined" (the bot)
+    said = "\n".join(raw)
+    assert "4111" not in said and "eve@" not in said and "talk to a person" not in said
+
+
+def test_the_agent_stream_needs_a_session_and_ends_with_it(live: LiveApp) -> None:
+    with httpx.Client(base_url=live.url, timeout=10) as client:
+        error(client.get("/api/v1/agent/events"), 401, "invalid_session")
+        forged = {"Authorization": "Bearer forged"}
+        error(client.get("/api/v1/agent/events", headers=forged), 401, "invalid_session")
+        anna = login(client, "anna")
+        with client.stream("GET", "/api/v1/agent/events", headers=anna) as response:
+            stream = changes(response, [])
+            assert next(stream)[0] == "ready"
+            assert client.post("/api/v1/agent/logout", headers=anna).status_code == 204
+            # checked once per heartbeat (0.5 s): the stream says why, then ends
+            assert next(stream) == ("ended", {"reason": "invalid_session"})
+            assert next(stream, None) is None

@@ -106,3 +106,29 @@ def test_html_in_a_customer_message_is_shown_as_text(
     assert page.evaluate("window.pwned") is None
     page.click("#claim")
     page.wait_for_selector("#actions:not([hidden])")
+
+
+def test_the_console_updates_live_without_waiting_for_its_poll(
+    settings: Settings,
+    server: str,
+    page,  # type: ignore[no-untyped-def]
+) -> None:
+    add_agent(settings, "anna", ["en"])
+    log_in(page, server)
+    page.wait_for_selector("#queue-empty:not([hidden])")
+    page.wait_for_timeout(1000)  # the stream is open and its first refresh done
+    conversation, auth, ticket = start_customer(server, "I want to talk to a person, please")
+    # The console polls every 30 s; the ticket's event makes it read the queue at once.
+    row = f"#queue tbody tr[data-ticket='{ticket['id']}']"
+    page.locator(row).wait_for(timeout=10_000)
+    page.click(row)
+    page.click("#claim")
+    page.wait_for_selector("#actions:not([hidden])")
+    with httpx.Client(base_url=server, timeout=30) as client:
+        client.post(
+            f"/api/v1/conversations/{conversation}/messages",
+            headers=auth,
+            json={"text": "It is about order ORD2025000601"},
+        )
+    said = page.locator("#transcript li.customer").filter(has_text="ORD2025000601")
+    said.wait_for(timeout=10_000)

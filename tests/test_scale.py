@@ -71,7 +71,7 @@ def test_telegram_webhook_updates_go_to_either_process_and_the_conversation_goes
         fake.stop()
 
 
-def test_an_agents_reply_on_one_process_reaches_the_stream_held_by_another(
+def test_events_cross_processes_to_the_customers_and_the_agents_streams(
     postgres_url: str, nlu_model_path: Path, parts: Any
 ) -> None:
     import os
@@ -108,18 +108,38 @@ def test_an_agents_reply_on_one_process_reaches_the_stream_held_by_another(
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
         wait_for(lambda: any(e.startswith("event: ready") for e in list(events.queue)))
+        # The agent's console, served by the other process, listens for ticket changes.
+        token = httpx.post(
+            f"{second.url}/api/v1/agent/login",
+            json={"login": "anna", "password": "correct horse battery"},
+            timeout=30,
+        )
+        session = {"Authorization": f"Bearer {token.json()['token']}"}
+        console: queue.Queue[str] = queue.Queue()
+
+        def console_listens() -> None:
+            url = f"{second.url}/api/v1/agent/events"
+            with httpx.stream("GET", url, headers=session, timeout=30) as stream:
+                for line in stream.iter_lines():
+                    console.put(line)
+                    if line.startswith('data: {"ticket"'):
+                        return
+
+        console_listener = threading.Thread(target=console_listens, daemon=True)
+        console_listener.start()
+        wait_for(lambda: any(e.startswith("event: ready") for e in list(console.queue)))
         asked = httpx.post(
             f"{first.url}/api/v1/conversations/{created['id']}/messages",
             headers=auth,
             json={"text": "I want to talk to a person"},
             timeout=30,
         ).json()["replies"]
-        assert any(r["action"] == "handoff" for r in asked)
+        handoff = [r for r in asked if r["action"] == "handoff"]
+        assert handoff
+        console_listener.join(timeout=30)
+        opened = f'data: {{"ticket": {handoff[0]["ticket"]["id"]}}}'
+        assert opened in list(console.queue), list(console.queue)
         with httpx.Client(base_url=f"{second.url}/api/v1/agent", timeout=30) as agent:
-            token = agent.post(
-                "/login", json={"login": "anna", "password": "correct horse battery"}
-            )
-            session = {"Authorization": f"Bearer {token.json()['token']}"}
             ticket = agent.post("/tickets/next", headers=session).json()
             sent = agent.post(
                 f"/tickets/{ticket['id']}/messages",

@@ -1,5 +1,9 @@
 """The agent API under ``/api/v1/agent``: log in, the queue, claim, reply, transfer, close.
 
+``GET /events`` is a Server-Sent Events stream that says when a ticket changed (which
+one, never what was said), so the console refreshes at once, whichever process the
+change happened in (the event bus; Redis across processes).
+
 Every route but ``login`` needs ``Authorization: Bearer <session token>``. Errors are
 JSON like the rest of the API: 401 for a forged, expired or missing session, 403 for
 another agent's ticket, 404 for no ticket (or an empty queue), 409 for a ticket already
@@ -12,8 +16,10 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
+from fastapi.responses import StreamingResponse
 
 from bot.app import Components
+from bot.events import ALL, ConversationEvent
 from bot.handoff.agents import AgentInfo
 from bot.handoff.errors import HandoffError, InvalidSession
 from bot.handoff.tickets import TicketView
@@ -31,6 +37,7 @@ from bot.web.agent_schemas import (
 )
 from bot.web.api import ApiError
 from bot.web.schemas import ErrorOut
+from bot.web.stream import event_stream
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not valid JSON."},
@@ -72,6 +79,29 @@ def _ticket_out(view: TicketView) -> TicketOut:
     return TicketOut(**asdict(view))
 
 
+STREAM_EXAMPLE = (
+    'event: ready\ndata: {"heartbeat": 15.0}\n\n'
+    'event: ticket\ndata: {"ticket": 42}\n\n'
+    ": ping\n\n"
+    'event: ended\ndata: {"reason": "session_expired"}\n\n'
+)
+
+
+def ticket_change(event: ConversationEvent) -> tuple[str, dict[str, Any]] | None:
+    """What the agent stream shows of an event: which ticket changed, never what was said.
+
+    A ticket opened, cancelled or closed, and every message of a conversation with a
+    ticket (the customer's, an agent's, the bot's), become ``ticket`` with the ticket's
+    id (``None`` where the event does not name it); the console then reads what changed
+    through the routes that check the agent may see it. Typing events are left out.
+    """
+    if event.kind == "ticket":
+        return "ticket", {"ticket": event.data.get("id")}
+    if event.kind == "message":
+        return "ticket", {"ticket": event.data.get("ticket")}
+    return None
+
+
 def agent_router(bot: Components) -> APIRouter:
     """Build the ``/api/v1/agent`` routes around the built bot."""
     api = APIRouter(prefix="/api/v1/agent", tags=["agent console"], responses=ERRORS)
@@ -111,6 +141,51 @@ def agent_router(bot: Components) -> APIRouter:
         agent = await agent_of(authorization)
         tickets = await bot.desk.queue(agent)
         return QueueOut(tickets=[_ticket_out(t) for t in tickets], now=bot.desk.now())
+
+    @api.get(
+        "/events",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "A stream of Server-Sent Events, open until the client "
+                "leaves or the session ends: `ready`, then `ticket` (data: `ticket`, the "
+                "id of the ticket that changed, or null) whenever a ticket is opened, "
+                "cancelled or closed or a message is said in a ticket's conversation; a "
+                "`: ping` comment after each silence; `ended` (data: `reason`) when the "
+                "session expires or is logged out.",
+                "content": {
+                    "text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}
+                },
+            }
+        },
+    )
+    async def events(authorization: Annotated[str | None, Header()] = None) -> StreamingResponse:
+        """Know when to refresh the queue or the open ticket, live, in any process.
+
+        Events carry no text and no customer data: only the id of the ticket that
+        changed. Read it with `GET /tickets/{id}`. While the stream is open the agent
+        counts as online; the session is checked once per heartbeat.
+        """
+        await agent_of(authorization)
+
+        async def still_logged_in() -> tuple[str, dict[str, Any]] | None:
+            try:
+                await agent_of(authorization)
+            except ApiError as error:
+                return "ended", {"reason": error.code}
+            return None
+
+        return StreamingResponse(
+            event_stream(
+                bot.events,
+                ALL,
+                bot.settings.webchat_heartbeat,
+                show=ticket_change,
+                check=still_logged_in,
+            ),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @api.post("/tickets/next", response_model=TicketOut)
     async def take_next(authorization: Annotated[str | None, Header()] = None) -> TicketOut:

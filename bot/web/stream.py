@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
@@ -45,10 +45,35 @@ def sse(kind: str, data: dict[str, Any]) -> str:
     return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+#: What a stream shows of an event: its SSE kind and data, or ``None`` to leave it out.
+Show = Callable[[ConversationEvent], tuple[str, dict[str, Any]] | None]
+#: Called once per heartbeat: ``None`` to go on, or a last event to end the stream with.
+Check = Callable[[], Awaitable[tuple[str, dict[str, Any]] | None]]
+
+
+def _as_is(event: ConversationEvent) -> tuple[str, dict[str, Any]]:
+    return event.kind, event.data
+
+
 async def event_stream(
-    events: EventBus, conversation_id: str, heartbeat: float
+    events: EventBus,
+    conversation_id: str,
+    heartbeat: float,
+    *,
+    show: Show = _as_is,
+    check: Check | None = None,
 ) -> AsyncIterator[str]:
-    """Yield the conversation's events as SSE text, with a ping after each silence."""
+    """Yield the conversation's events as SSE text, with a ping after each silence.
+
+    Args:
+        events: The bus to subscribe to.
+        conversation_id: The conversation (or :data:`bot.events.ALL`).
+        heartbeat: Seconds of silence before a ping.
+        show: What to send of each event (default: its kind and data).
+        check: Called once per ``heartbeat`` seconds, busy or not; a last event it
+            returns ends the stream (the agent stream: the session has ended).
+    """
+    clock = asyncio.get_running_loop().time
     async with events.subscribe(conversation_id) as stream:
         yield sse("ready", {"heartbeat": heartbeat})
         iterator: AsyncIterator[ConversationEvent] = aiter(stream)
@@ -57,16 +82,25 @@ async def event_stream(
             return await anext(iterator)
 
         pending: asyncio.Task[ConversationEvent] | None = None
+        checked = clock()
         try:
             while True:
                 # One waiting task across pings: cancelling the bus's iterator would end it.
                 pending = pending or asyncio.create_task(next_event())
                 done, _ = await asyncio.wait({pending}, timeout=heartbeat)
+                if check is not None and clock() - checked >= heartbeat:
+                    checked = clock()
+                    last = await check()
+                    if last is not None:
+                        yield sse(*last)
+                        return
                 if not done:
                     yield PING
                     continue
                 event, pending = pending.result(), None
-                yield sse(event.kind, event.data)
+                shown = show(event)
+                if shown is not None:
+                    yield sse(*shown)
         finally:
             if pending is not None:
                 pending.cancel()

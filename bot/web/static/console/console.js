@@ -4,9 +4,16 @@
 "use strict";
 
 const API = "/api/v1/agent";
-const POLL_MS = 3000;
+// The live stream (GET /events) says when a ticket changed; the queue is read again then,
+// shortly after (a change is published just before it is committed). Polling stays as
+// the fallback for a stream that is down, and keeps SLA figures fresh.
+const POLL_MS = 30000;
+const SETTLE_MS = 250;
+const RETRY_MS = 1000;
+const RETRY_MAX_MS = 30000;
 const state = { token: sessionStorage.getItem("agentToken"), agent: null, tickets: [],
-  offset: 0, current: null, timer: null, ticker: null };
+  offset: 0, current: null, timer: null, ticker: null, stream: null, soon: null,
+  retryMs: RETRY_MS, retry: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -94,6 +101,98 @@ async function refresh() {
   }
 }
 
+function refreshSoon() {
+  clearTimeout(state.soon);
+  state.soon = setTimeout(refresh, SETTLE_MS);
+}
+
+// -- the live stream: fetch() rather than EventSource, so the token stays in a header --
+function stopStream() {
+  clearTimeout(state.retry);
+  state.retry = null;
+  if (state.stream) {
+    clearTimeout(state.stream.watchdog);
+    state.stream.controller.abort();
+  }
+  state.stream = null;
+}
+
+function listenLater() {
+  if (state.retry || !state.token) return;
+  state.retry = setTimeout(() => { state.retry = null; listen(); }, state.retryMs);
+  state.retryMs = Math.min(state.retryMs * 2, RETRY_MAX_MS);
+}
+
+async function listen() {
+  stopStream();
+  if (!state.token) return;
+  const current = { controller: new AbortController(), watchdog: null, heartbeat: 30 };
+  state.stream = current;
+  const alive = () => {
+    clearTimeout(current.watchdog);
+    // silent for three heartbeats: the connection is dead
+    current.watchdog = setTimeout(() => current.controller.abort(), current.heartbeat * 3000);
+  };
+  alive();
+  try {
+    const response = await fetch(API + "/events", {
+      headers: { "Authorization": "Bearer " + state.token, "Accept": "text/event-stream" },
+      signal: current.controller.signal, cache: "no-store",
+    });
+    if (response.status === 401) {
+      loggedOut();
+      return;
+    }
+    if (!response.ok || !response.body) throw new Error("stream refused: " + response.status);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      alive();
+      buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        onEvent(current, buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  } catch (error) {
+    /* reconnected below */
+  }
+  clearTimeout(current.watchdog);
+  if (state.stream === current) {
+    state.stream = null;
+    listenLater();
+  }
+}
+
+function onEvent(current, block) {
+  let kind = "message";
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event:")) kind = line.slice(6).trim();
+    else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+  }
+  if (!data.length) return;  // a ping
+  let event;
+  try {
+    event = JSON.parse(data.join("\n"));
+  } catch (error) {
+    return;
+  }
+  if (kind === "ready") {
+    current.heartbeat = Number(event.heartbeat) || current.heartbeat;
+    state.retryMs = RETRY_MS;
+    refreshSoon();  // whatever changed while the stream was down
+  } else if (kind === "ticket") {
+    refreshSoon();
+  } else if (kind === "ended") {
+    loggedOut();
+  }
+}
+
 function renderTicket(detail) {
   const ticket = detail.ticket;
   const mine = ticket.agent_id === state.agent.id &&
@@ -171,6 +270,8 @@ function loggedIn(agent) {
   clearInterval(state.ticker);
   state.timer = setInterval(refresh, POLL_MS);
   state.ticker = setInterval(tickCountdowns, 1000);
+  state.retryMs = RETRY_MS;
+  listen();
 }
 
 function loggedOut() {
@@ -178,6 +279,8 @@ function loggedOut() {
   state.agent = null;
   state.current = null;
   sessionStorage.removeItem("agentToken");
+  stopStream();
+  clearTimeout(state.soon);
   clearInterval(state.timer);
   clearInterval(state.ticker);
   $("login").hidden = false;
