@@ -160,7 +160,10 @@ def build(
     )
     counter: Counter = RedisCounter(client) if client is not None else LocalCounter()
     limits = RateLimits(
-        counter, settings.rate_limit_per_conversation, settings.rate_limit_per_address
+        counter,
+        settings.rate_limit_per_conversation,
+        settings.rate_limit_per_address,
+        settings.rate_limit_agent_login,
     )
     delivery = Delivery(events)
     agents = AgentDirectory(engine, session_lifetime=timedelta(hours=settings.agent_session_hours))

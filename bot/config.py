@@ -90,6 +90,7 @@ class Settings:
     redis_url: str | None = None
     rate_limit_per_conversation: int = 30
     rate_limit_per_address: int = 600
+    rate_limit_agent_login: int = 10
     order_backend: str = "sql"
     order_api_url: str | None = None
     order_api_token: str | None = None
@@ -168,6 +169,9 @@ class Settings:
             ),
             rate_limit_per_address=_int(
                 env, "RATE_LIMIT_PER_ADDRESS", defaults.rate_limit_per_address
+            ),
+            rate_limit_agent_login=_int(
+                env, "RATE_LIMIT_AGENT_LOGIN", defaults.rate_limit_agent_login
             ),
             order_backend=order_backend,
             order_api_url=order_api_url,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.config import Settings
+from tests.conftest import serving
 from tests.live_app import LiveApp, live_app
 from tests.test_webchat_stream import events
 
@@ -226,3 +227,19 @@ def test_the_agent_stream_needs_a_session_and_ends_with_it(live: LiveApp) -> Non
             # checked once per heartbeat (0.5 s): the stream says why, then ends
             assert next(stream) == ("ended", {"reason": "invalid_session"})
             assert next(stream, None) is None
+
+
+def test_log_in_attempts_are_limited_per_login_name(agents: Settings, parts) -> None:  # type: ignore[no-untyped-def]
+    with (
+        serving(replace(agents, rate_limit_agent_login=3), parts) as url,
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        for guess in ("password1", "letmein", "hunter22"):
+            wrong = {"login": "anna", "password": guess}
+            error(client.post("/api/v1/agent/login", json=wrong), 401, "wrong_login")
+        # the fourth attempt within the minute is refused before the password is checked
+        right = {"login": " Anna ", "password": "correct horse battery"}
+        refused = client.post("/api/v1/agent/login", json=right)
+        error(refused, 429, "rate_limited")
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert login(client, "ben")  # another name is not held up

@@ -8,6 +8,8 @@ period is offline, and their tickets go back to the queue (:mod:`bot.handoff.des
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
@@ -31,8 +33,16 @@ from bot.handoff.models import Agent, AgentSession
 from bot.language import normalize_tag
 
 _HASHER = PasswordHasher()
-#: Verified against when the login is unknown, so both failures take the same time.
-_DUMMY_HASH = _HASHER.hash("no such agent")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the login is unknown, so both failures take the same time.
+
+    Made on first use: an argon2 hash costs 64 MiB and a good part of a second of CPU,
+    which start-up need not pay.
+    """
+    return _HASHER.hash("no such agent")
 
 
 def aware(moment: datetime) -> datetime:
@@ -164,7 +174,10 @@ class AgentDirectory:
         async with self._sessions.begin() as session:
             row = await session.scalar(select(Agent).where(Agent.login == login.strip().lower()))
             try:
-                _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password)
+                # On a worker thread: argon2 holds the CPU for a good part of a second,
+                # which the event loop must not wait for (argon2-cffi releases the GIL).
+                stored = row.password_hash if row else _dummy_hash()
+                await asyncio.to_thread(_HASHER.verify, stored, password)
             except (VerificationError, InvalidHashError):
                 raise WrongLogin(login) from None
             if row is None or not row.active:

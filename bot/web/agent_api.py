@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from bot.app import Components
@@ -35,7 +35,7 @@ from bot.web.agent_schemas import (
     TicketOut,
     TransferIn,
 )
-from bot.web.api import ApiError
+from bot.web.api import ApiError, address_of
 from bot.web.schemas import ErrorOut
 from bot.web.stream import event_stream
 
@@ -115,9 +115,18 @@ def agent_router(bot: Components) -> APIRouter:
         except HandoffError as error:
             raise _api_error(error) from None
 
-    @api.post("/login", response_model=LoginOut)
-    async def login(credentials: LoginIn) -> LoginOut:
-        """Log in; the token is valid until ``expires_at``."""
+    @api.post(
+        "/login",
+        response_model=LoginOut,
+        responses={429: {"model": ErrorOut, "description": "Too many attempts; retry later."}},
+    )
+    async def login(credentials: LoginIn, request: Request) -> LoginOut:
+        """Log in; the token is valid until ``expires_at``.
+
+        Attempts are limited per login name and per address (`RATE_LIMIT_AGENT_LOGIN`,
+        `RATE_LIMIT_PER_ADDRESS`): past them, 429 with `Retry-After`.
+        """
+        await bot.limits.check_login(address_of(request), credentials.login)
         try:
             agent, token, expires = await bot.agents.login(credentials.login, credentials.password)
         except HandoffError as error:

@@ -70,7 +70,7 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
-def _address(request: Request) -> str | None:
+def address_of(request: Request) -> str | None:
     """The client's address (uvicorn sets it from X-Forwarded-For for trusted proxies)."""
     return request.client.host if request.client else None
 
@@ -110,7 +110,7 @@ def router(bot: Components) -> APIRouter:
 
         Without a ``locale`` in the body, the browser's ``Accept-Language`` is the hint.
         """
-        await bot.limits.check(_address(request))
+        await bot.limits.check(address_of(request))
         body = body or NewConversation()
         hint = body.locale or _first_language(accept_language)
         customer = None
@@ -142,7 +142,7 @@ def router(bot: Components) -> APIRouter:
         """Send a customer message and get the bot's replies."""
         await _verify(bot, conversation_id, authorization)
         try:
-            await bot.limits.check(_address(request), conversation_id)
+            await bot.limits.check(address_of(request), conversation_id)
         except RateLimited as error:
             reply = Reply(texts.ERROR_RATE_LIMITED, {"seconds": error.retry_after})
             text = bot.localizer.render(await _language(bot, conversation_id), reply)

@@ -1,4 +1,4 @@
-"""Request rate limits of the web chat API: per client address and per conversation.
+"""Request rate limits of the web APIs: per client address, per conversation, per agent login.
 
 Fixed one-minute windows. With ``REDIS_URL`` the counts live in Redis, so every app
 process enforces the same limit; without it, each process counts alone (one process is
@@ -74,11 +74,13 @@ class RateLimits:
         counter: Counter,
         per_conversation: int,
         per_address: int,
+        per_login: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._counter = counter
         self.per_conversation = per_conversation
         self.per_address = per_address
+        self.per_login = per_login
         self._clock = clock
 
     async def check(self, address: str | None, conversation_id: str | None = None) -> None:
@@ -93,3 +95,16 @@ class RateLimits:
             count = await self._counter.hit(f"conversation:{conversation_id}", window)
             if count > self.per_conversation:
                 raise RateLimited("conversation", retry_after)
+
+    async def check_login(self, address: str | None, login: str) -> None:
+        """Count one agent log-in attempt (per address, and per login name, right or wrong).
+
+        Checked before the password is: a guesser gets ``per_login`` tries a minute per
+        name, however many addresses it uses, and costs the server no more hashing.
+        """
+        await self.check(address)
+        if self.per_login:
+            now = self._clock()
+            key = "login:" + login.strip().lower()  # as the agent directory reads it
+            if await self._counter.hit(key, int(now // WINDOW_SECONDS)) > self.per_login:
+                raise RateLimited("login", max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS)))
