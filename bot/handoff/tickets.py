@@ -30,6 +30,12 @@ OPEN = (QUEUED, ASSIGNED, WAITING)
 WITH_AGENT = (ASSIGNED, WAITING)
 
 
+#: The condition "the ticket is open", as plain comparisons: ``status IN (...)`` with a
+#: tuple is an expanding parameter, which SQLAlchemy renders into the SQL again at every
+#: execution; this one is compiled once and cached (it runs with every message).
+IS_OPEN = or_(*(Ticket.status == status for status in OPEN))
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     """Where a queued ticket stands."""
@@ -44,7 +50,7 @@ async def open_ticket(
     """The conversation's open ticket (queued, assigned or waiting), if any."""
     query = (
         select(Ticket)
-        .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN))
+        .where(Ticket.conversation_id == conversation_id, IS_OPEN)
         .order_by(Ticket.id.desc())
         .limit(1)
     )
@@ -56,7 +62,7 @@ async def open_ticket(
 #: A scalar query: the id of the open ticket of ``bindparam("conversation_id")``, or NULL.
 OPEN_TICKET_ID = (
     select(Ticket.id)
-    .where(Ticket.conversation_id == bindparam("conversation_id"), Ticket.status.in_(OPEN))
+    .where(Ticket.conversation_id == bindparam("conversation_id"), IS_OPEN)
     .order_by(Ticket.id.desc())
     .limit(1)
     .scalar_subquery()
@@ -169,7 +175,5 @@ async def queue_figures(session: AsyncSession, now: datetime) -> tuple[dict[str,
         .group_by(Ticket.priority)
     )
     queued = {str(priority): int(count) for priority, count in rows}
-    breached = await session.scalar(
-        select(func.count()).where(Ticket.status.in_(OPEN), Ticket.sla_deadline < now)
-    )
+    breached = await session.scalar(select(func.count()).where(IS_OPEN, Ticket.sla_deadline < now))
     return queued, int(breached or 0)
