@@ -206,3 +206,52 @@ def test_every_connection_busy_gives_a_clear_503_and_the_waiting_messages_are_ke
                 timeout=10,
             ).json()["messages"]
             assert [m["text"] for m in transcript if m["direction"] == "in"] == ["Hello"]
+
+
+def test_the_agent_stream_outlives_the_database_going_down(
+    private_postgres: PrivatePostgres,
+    settings: Settings,
+    parts,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.test_agent_api import add_agent
+
+    on_private = replace(settings, database_url=private_postgres.url, webchat_heartbeat=0.3)
+    with serving(on_private, parts) as url:
+        add_agent(on_private, "anna", ["en"])
+        token = httpx.post(
+            f"{url}/api/v1/agent/login",
+            json={"login": "anna", "password": "correct horse battery"},
+            timeout=30,
+        ).json()["token"]
+        session = {"Authorization": f"Bearer {token}"}
+        lines: list[tuple[float, str]] = []
+
+        def listen() -> None:
+            with httpx.stream("GET", f"{url}/api/v1/agent/events", headers=session) as stream:
+                for line in stream.iter_lines():
+                    lines.append((time.monotonic(), line))
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        deadline = time.monotonic() + 15
+        while not any(line.startswith("event: ready") for _, line in lines):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        private_postgres.stop()  # the session cannot be checked for several heartbeats
+        down_from = time.monotonic()
+        time.sleep(2.0)
+        private_postgres.start()
+        up_from = time.monotonic()
+        pings_while_down = [t for t, line in lines if line == ": ping" and down_from < t < up_from]
+        assert len(pings_while_down) >= 3, lines  # the stream stayed open
+        deadline = time.monotonic() + 30
+        while True:  # the app reconnects by itself; then logging out ends the stream
+            logout = httpx.post(f"{url}/api/v1/agent/logout", headers=session, timeout=10)
+            if logout.status_code == 204:
+                break
+            assert logout.status_code == 503 and time.monotonic() < deadline, logout.text
+            time.sleep(0.5)
+        listener.join(timeout=15)
+    assert not listener.is_alive()
+    assert ("event: ended") in [line for _, line in lines]
+    assert 'data: {"reason": "invalid_session"}' in [line for _, line in lines]

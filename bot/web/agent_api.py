@@ -12,11 +12,13 @@ taken or closed and for an agent at their limit of parallel chats, 422 for bad i
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Components
 from bot.events import ALL, ConversationEvent
@@ -38,6 +40,8 @@ from bot.web.agent_schemas import (
 from bot.web.api import ApiError, address_of
 from bot.web.schemas import ErrorOut
 from bot.web.stream import event_stream
+
+log = logging.getLogger(__name__)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not valid JSON."},
@@ -182,6 +186,8 @@ def agent_router(bot: Components) -> APIRouter:
                 await agent_of(authorization)
             except ApiError as error:
                 return "ended", {"reason": error.code}
+            except SQLAlchemyError as error:  # the database is down: check again later
+                log.warning("agent stream: session not checked (%s)", error.__class__.__name__)
             return None
 
         return StreamingResponse(
