@@ -119,6 +119,7 @@ class Phase:
     errors: dict[str, int] = field(default_factory=dict)
     wall: float = 0.0
     client_cpu: float = 0.0
+    server_cpu: float = 0.0  # seconds, the server processes together (not the database's)
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -335,8 +336,14 @@ QUICK = Plan(messages=4, conversations={1: 3, 10: 10, 100: 100}, warmup=2)
 def header() -> None:
     print(
         f"  {'conc':>4} {'messages':>8} {'errors':>6} {'msg/s':>7} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'client CPU':>10}"
+        f"{'p99 ms':>7} {'client CPU':>10} {'server CPU/msg':>14}"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process (all its threads) has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def row(phase: Phase) -> None:
@@ -346,7 +353,8 @@ def row(phase: Phase) -> None:
         f"  {phase.concurrency:4d} {done:8d} {sum(phase.errors.values()):6d} {rate:7.1f} "
         f"{percentile(phase.latencies, 0.5) * 1000:7.1f} "
         f"{percentile(phase.latencies, 0.99) * 1000:7.1f} "
-        f"{phase.client_cpu / phase.wall * 100 if phase.wall else 0:9.0f}%",
+        f"{phase.client_cpu / phase.wall * 100 if phase.wall else 0:9.0f}% "
+        f"{phase.server_cpu / done * 1000 if done else 0:11.2f} ms",
         flush=True,
     )
     for kind, count in sorted(phase.errors.items(), key=lambda item: -item[1])[:3]:
@@ -364,8 +372,11 @@ def measure(
     asyncio.run(run_level(conversation, len(servers), plan.warmup * len(servers)))
     header()
     phases = []
+    pids = [server.process.pid for server in servers]
     for level in LEVELS:
+        before = sum(map(cpu_seconds, pids))
         phase = asyncio.run(run_level(conversation, level, plan.conversations[level]))
+        phase.server_cpu = sum(map(cpu_seconds, pids)) - before
         row(phase)
         phases.append(phase)
     for index, server in enumerate(servers):
@@ -502,7 +513,9 @@ def main() -> None:
     print(
         f"  {os.cpu_count()} cores, shared by the servers and this client (aiohttp, one pooled\n"
         "  connection per concurrent conversation; httpx's AsyncClient used 7-30x more client\n"
-        "  CPU per request on this machine); 'client CPU' = the client's share of one core\n"
+        "  CPU per request on this machine); 'client CPU' = the client's share of one core;\n"
+        "  'server CPU/msg' = the CPU of the server processes (all of them, their threads,\n"
+        "  not the database's) per answered message, conversations created included\n"
         f"  {plan.messages} messages per conversation; conversations per level "
         f"{plan.conversations}\n"
         "  latency = the message requests only; msg/s = messages / wall time, creating the\n"
