@@ -53,6 +53,19 @@ def en(bot: Components, message: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def with_orders(bot: Components, service: object) -> Pipeline:
+    """The bot's pipeline with another order service (slow, or down)."""
+    return Pipeline(
+        bot.store,
+        bot.detector,
+        bot.nlu,
+        bot.nlu,
+        bot.localizer,
+        OrderFlow(service),  # type: ignore[arg-type]
+        HandoffFlow(bot.events, bot.localizer),
+    )
+
+
 async def audit_outcomes(bot: Components, number: str) -> list[str]:
     async with bot.engine.connect() as connection:
         rows = await connection.scalars(
@@ -173,15 +186,7 @@ async def test_guesses_at_the_same_instant_stop_at_the_limit(shop: Components) -
         async def orders_of(self, ref: str) -> object:
             return await self.service.orders_of(ref)  # type: ignore[attr-defined]
 
-    pipeline = Pipeline(
-        shop.store,
-        shop.detector,
-        shop.nlu,
-        shop.nlu,
-        shop.localizer,
-        OrderFlow(Slow(shop.orders)),  # type: ignore[arg-type]
-        HandoffFlow(shop.events, shop.localizer),
-    )
+    pipeline = with_orders(shop, Slow(shop.orders))
     chats = [await new_chat(shop, "en") for _ in range(12)]
     for chat in chats:
         await say(shop, chat, "ORD2025000701")
@@ -285,15 +290,7 @@ async def test_order_api_down_is_a_clear_apology(shop: Components) -> None:
         base_url="https://shop.example/", transport=httpx.MockTransport(down)
     )
     service = HttpOrderService(client, retries=1, backoff=0.0)
-    pipeline = Pipeline(
-        shop.store,
-        shop.detector,
-        shop.nlu,
-        shop.nlu,
-        shop.localizer,
-        OrderFlow(service),  # type: ignore[arg-type]
-        HandoffFlow(shop.events, shop.localizer),
-    )
+    pipeline = with_orders(shop, service)
     chat = await new_chat(shop, "en")
     [reply] = await pipeline.handle(Incoming(chat, "where is ORD2025000601?"))
     assert reply.text == en(shop, texts.ORDER_UNAVAILABLE) and reply.action is Action.ORDER

@@ -6,6 +6,8 @@ Real ``python -m bot serve`` processes; Telegram in webhook mode behind either p
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,26 @@ def wait_for(predicate: Any, timeout: float = 30.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def listen(
+    url: str, headers: dict[str, str], until: str
+) -> tuple[queue.Queue[str], threading.Thread]:
+    """Read an event stream on a thread until a data line holds ``until``; every line is
+    put on the queue. Returns once the stream's ``ready`` event has arrived."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        with httpx.stream("GET", url, headers=headers, timeout=30) as stream:
+            for line in stream.iter_lines():
+                lines.put(line)
+                if line.startswith("data:") and until in line:
+                    return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_for(lambda: any(line.startswith("event: ready") for line in list(lines.queue)))
+    return lines, reader
 
 
 def test_telegram_webhook_updates_go_to_either_process_and_the_conversation_goes_on(
@@ -75,10 +97,8 @@ def test_events_cross_processes_to_the_customers_and_the_agents_streams(
     postgres_url: str, nlu_model_path: Path, parts: Any
 ) -> None:
     import os
-    import queue
     import subprocess
     import sys
-    import threading
 
     env = {
         "DATABASE_URL": postgres_url,
@@ -95,19 +115,8 @@ def test_events_cross_processes_to_the_customers_and_the_agents_streams(
         )  # fmt: skip
         created = httpx.post(f"{first.url}/api/v1/conversations", timeout=30).json()
         auth = {"Authorization": f"Bearer {created['token']}"}
-        events: queue.Queue[str] = queue.Queue()
-
-        def listen() -> None:
-            url = f"{first.url}/api/v1/conversations/{created['id']}/events"
-            with httpx.stream("GET", url, headers=auth, timeout=30) as stream:
-                for line in stream.iter_lines():
-                    events.put(line)
-                    if line.startswith("data:") and '"agent"' in line:
-                        return
-
-        listener = threading.Thread(target=listen, daemon=True)
-        listener.start()
-        wait_for(lambda: any(e.startswith("event: ready") for e in list(events.queue)))
+        url = f"{first.url}/api/v1/conversations/{created['id']}/events"
+        events, listener = listen(url, auth, until='"agent"')
         # The agent's console, served by the other process, listens for ticket changes.
         token = httpx.post(
             f"{second.url}/api/v1/agent/login",
@@ -115,19 +124,9 @@ def test_events_cross_processes_to_the_customers_and_the_agents_streams(
             timeout=30,
         )
         session = {"Authorization": f"Bearer {token.json()['token']}"}
-        console: queue.Queue[str] = queue.Queue()
-
-        def console_listens() -> None:
-            url = f"{second.url}/api/v1/agent/events"
-            with httpx.stream("GET", url, headers=session, timeout=30) as stream:
-                for line in stream.iter_lines():
-                    console.put(line)
-                    if line.startswith('data: {"ticket"'):
-                        return
-
-        console_listener = threading.Thread(target=console_listens, daemon=True)
-        console_listener.start()
-        wait_for(lambda: any(e.startswith("event: ready") for e in list(console.queue)))
+        console, console_listener = listen(
+            f"{second.url}/api/v1/agent/events", session, until='{"ticket"'
+        )
         asked = httpx.post(
             f"{first.url}/api/v1/conversations/{created['id']}/messages",
             headers=auth,

@@ -85,16 +85,12 @@ class RateLimits:
 
     async def check(self, address: str | None, conversation_id: str | None = None) -> None:
         """Count one request; raise :class:`RateLimited` when a limit is passed."""
-        now = self._clock()
-        window = int(now // WINDOW_SECONDS)
-        retry_after = max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS))
-        by_address = self.per_address and address
-        if by_address and await self._counter.hit(f"ip:{address}", window) > self.per_address:
-            raise RateLimited("address", retry_after)
+        if self.per_address and address:
+            await self._hit("address", f"ip:{address}", self.per_address)
         if self.per_conversation and conversation_id:
-            count = await self._counter.hit(f"conversation:{conversation_id}", window)
-            if count > self.per_conversation:
-                raise RateLimited("conversation", retry_after)
+            await self._hit(
+                "conversation", f"conversation:{conversation_id}", self.per_conversation
+            )
 
     async def check_login(self, address: str | None, login: str) -> None:
         """Count one agent log-in attempt (per address, and per login name, right or wrong).
@@ -103,8 +99,11 @@ class RateLimits:
         name, however many addresses it uses, and costs the server no more hashing.
         """
         await self.check(address)
-        if self.per_login:
-            now = self._clock()
-            key = "login:" + login.strip().lower()  # as the agent directory reads it
-            if await self._counter.hit(key, int(now // WINDOW_SECONDS)) > self.per_login:
-                raise RateLimited("login", max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS)))
+        if self.per_login:  # the name as the agent directory reads it
+            await self._hit("login", "login:" + login.strip().lower(), self.per_login)
+
+    async def _hit(self, scope: str, key: str, limit: int) -> None:
+        """Count one hit of ``key`` in this window; past ``limit``, raise :class:`RateLimited`."""
+        now = self._clock()
+        if await self._counter.hit(key, int(now // WINDOW_SECONDS)) > limit:
+            raise RateLimited(scope, max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS)))
