@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -117,10 +118,12 @@ def build(
     localizer: Localizer | None = None,
     detector: LanguageDetector | None = None,
     nlu: tuple[NluBackend, EmbeddedNlu] | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Components:
     """Build every object of the bot from ``settings`` (the database is not migrated here).
 
-    The keyword arguments take parts already built (tests share them between bots).
+    The keyword arguments take parts already built (tests share them between bots), and
+    the one clock by which every part reads service hours, deadlines and expiries.
     """
     size, timeout = settings.database_pool_size, settings.database_pool_timeout
     engine = create_engine(settings.database_url, pool_size=size, pool_timeout=timeout)
@@ -147,6 +150,7 @@ def build(
         localizer,
         offline_after=timedelta(seconds=settings.agent_offline_seconds),
         minutes_per_ticket=settings.handoff_minutes_per_ticket,
+        clock=clock,
     )
     pipeline = Pipeline(
         store,
@@ -154,9 +158,10 @@ def build(
         nlu_backend,
         fallback,
         localizer,
-        OrderFlow(orders),
+        OrderFlow(orders, clock=clock),
         handoff,
         max_length=settings.max_message_length,
+        clock=clock,
     )
     counter: Counter = RedisCounter(client) if client is not None else LocalCounter()
     limits = RateLimits(
@@ -166,12 +171,15 @@ def build(
         settings.rate_limit_agent_login,
     )
     delivery = Delivery(events)
-    agents = AgentDirectory(engine, session_lifetime=timedelta(hours=settings.agent_session_hours))
+    agents = AgentDirectory(
+        engine, session_lifetime=timedelta(hours=settings.agent_session_hours), clock=clock
+    )
     desk = AgentDesk(
         engine,
         delivery,
         localizer,
         offline_after=timedelta(seconds=settings.agent_offline_seconds),
+        clock=clock,
     )
     return Components(
         settings,

@@ -25,6 +25,7 @@ from bot.nlu import NluBackend
 from bot.nlu.embedded import EmbeddedNlu
 from bot.storage.db import upgrade
 from tests.fake_bot_api import FakeBotApi
+from tests.service_hours import in_hours_clock
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +88,7 @@ async def _built(
 ) -> Components:
     upgrade(settings.database_url)
     localizer, detector, nlu = parts
-    return build(settings, localizer=localizer, detector=detector, nlu=nlu)
+    return build(settings, localizer=localizer, detector=detector, nlu=nlu, clock=in_hours_clock)
 
 
 @pytest.fixture
@@ -119,7 +120,8 @@ def serving(settings: Settings, parts, *, migrate: bool = True) -> Iterator[str]
     if migrate:
         upgrade(settings.database_url)
     localizer, detector, nlu = parts
-    app = create_web_app(build(settings, localizer=localizer, detector=detector, nlu=nlu))
+    built = build(settings, localizer=localizer, detector=detector, nlu=nlu, clock=in_hours_clock)
+    app = create_web_app(built)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)

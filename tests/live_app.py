@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.core import Action, Outgoing
 from bot.storage.db import upgrade
 from bot.web.server import create_web_app
+from tests.service_hours import in_hours_clock
 
 
 @dataclass
@@ -74,7 +75,7 @@ def live_app(settings: Settings, parts: Any) -> Iterator[LiveApp]:
     """Serve the bot for ``settings`` on a free loopback port until the block ends."""
     upgrade(settings.database_url)
     localizer, detector, nlu = parts
-    bot = build(settings, localizer=localizer, detector=detector, nlu=nlu)
+    bot = build(settings, localizer=localizer, detector=detector, nlu=nlu, clock=in_hours_clock)
     config = uvicorn.Config(
         create_web_app(bot),
         host="127.0.0.1",

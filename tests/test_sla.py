@@ -98,3 +98,16 @@ def test_an_escalation_question_after_a_ticket_counts_as_a_request() -> None:
     assert not escalation_requested("如何升级投诉？", had_ticket=False)
     assert escalation_requested("如何升级投诉？", had_ticket=True)
     assert escalation_requested("Я хочу эскалировать жалобу", had_ticket=False)
+
+
+def test_the_tests_clock_moves_any_hour_into_service_hours() -> None:
+    from tests.service_hours import service_hours_offset
+
+    margin = timedelta(hours=2)
+    for quarter in range(4 * 24):
+        now = datetime(2026, 12, 1, tzinfo=UTC) + timedelta(minutes=15 * quarter)
+        moved = now + service_hours_offset(now, margin)
+        assert in_service_hours(moved) and in_service_hours(moved + margin), now
+        assert timedelta(0) <= moved - now <= timedelta(hours=10), now
+        if in_service_hours(now) and in_service_hours(now + margin):
+            assert moved == now
