@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 from sqlalchemy import create_engine, event, inspect
@@ -145,3 +146,37 @@ async def test_a_verified_token_is_checked_again_without_a_query(bot_on: Compone
             await bot_on.store.verify_token("no-such-id", token)
     finally:
         event.remove(bot_on.read_engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_answering_messages_keeps_no_objects_per_message(bot_on: Components) -> None:
+    """A process answers for months: what a message leaves behind must not pile up.
+
+    A replay peek built per message once kept a select statement (about 70 objects, 8 KB)
+    for every message that came with a client message id.
+    """
+    texts = ("Hello", "Where is my order ORD2025000103?", "How do refunds work?", "thanks")
+
+    async def conversations(count: int) -> None:
+        for _ in range(count):
+            info, _ = await bot_on.store.create_conversation(Channel.WEB)
+            for n, text in enumerate(texts * 2):
+                await bot_on.pipeline.handle(Incoming(info.id, text, client_message_id=f"m{n}"))
+
+    await conversations(3)  # warm every cache
+    gc.collect()
+    before = len(gc.get_objects())
+    await conversations(10)  # 80 more messages
+    gc.collect()
+    assert len(gc.get_objects()) - before < 300
+
+
+def test_peek_statements_are_built_once_per_set_and_bounded() -> None:
+    from sqlalchemy import literal, select
+
+    from bot.storage import store
+
+    fixed = {"one": select(literal(1)).scalar_subquery()}
+    assert store._peek(fixed) is store._peek(dict(fixed))
+    for n in range(store.PEEK_CACHE_SIZE + 8):  # a caller building new queries each time
+        store._peek({"n": select(literal(n)).scalar_subquery()})
+    assert len(store._PEEKS) <= store.PEEK_CACHE_SIZE

@@ -65,6 +65,9 @@ _INCOMING_ID = select(_MESSAGES.c.id).where(
     _MESSAGES.c.conversation_id == bindparam("conversation_id"),
     _MESSAGES.c.client_message_id == bindparam("client_message_id"),
 )
+#: The same, as a query :meth:`Store.turn` peeks at: one object, so that its peek
+#: statement is built once (a new object per message built and kept one per message).
+_REPLAY_PEEK = _INCOMING_ID.scalar_subquery()
 _REPLIES_TO = (
     select(_MESSAGES).where(_MESSAGES.c.reply_to == bindparam("incoming")).order_by(_MESSAGES.c.id)
 )
@@ -420,17 +423,27 @@ def _write_turn(replies: int, changes: tuple[str, ...]) -> Select[Any]:
 TOKEN_CACHE_SIZE = 10_000
 #: :attr:`Turn.peeked`'s name for the id of the retried message, if it was stored.
 REPLAY = "store.replay"
-_PEEKS: dict[tuple[tuple[str, int], ...], Select[Any]] = {}
+#: At most this many peek statements are kept (callers pass a handful of fixed sets).
+PEEK_CACHE_SIZE = 32
+_PEEKS: dict[tuple[tuple[str, int], ...], tuple[Mapping[str, ScalarSelect[Any]], Select[Any]]] = {}
 
 
 def _peek(queries: Mapping[str, ScalarSelect[Any]]) -> Select[Any]:
-    """One select of the scalar ``queries``, built once per set of query objects."""
+    """One select of the scalar ``queries``, built once per set of query objects.
+
+    The cache holds the query objects with their statement, so that an id in its key is
+    never reused by another object; it keeps the last ``PEEK_CACHE_SIZE`` sets, should a
+    caller build new query objects per message.
+    """
     key = tuple((name, id(query)) for name, query in queries.items())
-    statement = _PEEKS.get(key)
-    if statement is None:  # the cache keeps the queries alive, so an id is never reused
+    cached = _PEEKS.pop(key, None)
+    if cached is None:
         statement = select(*(q.label(f"p{i}") for i, q in enumerate(queries.values())))
-        _PEEKS[key] = statement
-    return statement
+        cached = (dict(queries), statement)
+        if len(_PEEKS) >= PEEK_CACHE_SIZE:
+            del _PEEKS[next(iter(_PEEKS))]  # the least recently used
+    _PEEKS[key] = cached  # last: the most recently used
+    return cached[1]
 
 
 class Store:
@@ -605,7 +618,7 @@ class Store:
             params = {"conversation_id": conversation_id, "client_message_id": client_message_id}
             queries = dict(peek or {})
             if client_message_id is not None:
-                queries[REPLAY] = _INCOMING_ID.scalar_subquery()
+                queries[REPLAY] = _REPLAY_PEEK
             peeked: dict[str, Any] = {}
             if queries:
                 values = (await connection.execute(_peek(queries), params)).one()
