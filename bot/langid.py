@@ -155,6 +155,9 @@ class LanguageDetector:
         # thread, by one detection of a five-letter word. Its preloading loads them on
         # worker threads instead, whose allocator arenas keep more of the memory freed
         # while loading: 60-72 MB stayed resident after malloc_trim, against 50 MB.
+        # Its low-accuracy mode (trigrams only) loads in 0.1 s instead of 1 s and saves
+        # 44 MB of a serving process, but got 0.6 points fewer single words of the shared
+        # data right, and turned "bye", "cya" and "ok bye" of nlu_data/ into German.
         self._lingua = LanguageDetectorBuilder.from_languages(
             Language.ENGLISH, Language.GERMAN
         ).build()
