@@ -6,11 +6,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-test catalogs serve chat test lint typecheck check extract benchmark clean
+.PHONY: install install-test catalogs serve chat test lint typecheck check extract benchmark audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -48,6 +48,14 @@ extract: $(STAMP)
 benchmark: install
 	$(BIN)/python benchmarks/langid.py
 
+# Known vulnerabilities of every installed package (pip-audit, in a venv of its own, asks
+# PyPI's JSON API); --strict fails on a package it could not audit.
+AUDIT := $(VENV)-audit
+audit: $(STAMP)
+	test -x $(AUDIT)/bin/pip-audit || ($(PYTHON) -m venv $(AUDIT) && $(AUDIT)/bin/pip install --quiet pip-audit)
+	$(AUDIT)/bin/pip-audit --strict --skip-editable \
+		--path "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(AUDIT) data .pytest_cache .mypy_cache .ruff_cache
 	find locales -name '*.mo' -delete
