@@ -16,6 +16,7 @@ from bot.handoff.sla import (
     next_opening,
 )
 from bot.handoff.triggers import Trigger, decide, escalation_requested
+from tests.service_hours import service_hours_offset
 
 
 def hk(*args: int) -> datetime:
@@ -101,8 +102,6 @@ def test_an_escalation_question_after_a_ticket_counts_as_a_request() -> None:
 
 
 def test_the_tests_clock_moves_any_hour_into_service_hours() -> None:
-    from tests.service_hours import service_hours_offset
-
     margin = timedelta(hours=2)
     for quarter in range(4 * 24):
         now = datetime(2026, 12, 1, tzinfo=UTC) + timedelta(minutes=15 * quarter)

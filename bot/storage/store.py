@@ -65,8 +65,8 @@ _INCOMING_ID = select(_MESSAGES.c.id).where(
     _MESSAGES.c.conversation_id == bindparam("conversation_id"),
     _MESSAGES.c.client_message_id == bindparam("client_message_id"),
 )
-#: The same, as a query :meth:`Store.turn` peeks at: one object, so that its peek
-#: statement is built once (a new object per message built and kept one per message).
+#: The same, as a query :meth:`Store.turn` peeks at. One object for the process: its peek
+#: statement is then built once (a new object per message cost a statement per message).
 _REPLAY_PEEK = _INCOMING_ID.scalar_subquery()
 _REPLIES_TO = (
     select(_MESSAGES).where(_MESSAGES.c.reply_to == bindparam("incoming")).order_by(_MESSAGES.c.id)
