@@ -6,17 +6,18 @@ at ``BEGIN IMMEDIATE``), a retried ``client_message_id`` finds the replies alrea
 stored, and the incoming message, its replies and the new dialogue state are saved
 together or not at all.
 
-Every message goes through here, so the common path is SQLAlchemy Core on one
-connection, in few round trips: lock the conversation; one query for a retried message
-and an open ticket; insert the message and its replies; update the conversation only
-when something changed; commit. An ORM session joins the same transaction only when a
-step needs one (tickets, orders, ratings).
+Every message goes through here, so the common path is few statements on one
+connection: lock the conversation; one query for a retried message and an open ticket;
+insert the message and its replies and update the conversation (only when something
+changed); commit. On SQLite they run through SQLAlchemy Core; on PostgreSQL on psycopg's
+connection itself, the lock and the query in one round trip and the writes in one
+statement (see :mod:`bot.storage.driver`). An ORM session joins the same transaction
+only when a step needs one (tickets, orders, ratings).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import hmac
 import secrets
@@ -42,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
+from bot.storage import driver as pg
 from bot.storage.models import Base, Conversation, Customer, Message, utcnow
 
 _CONVERSATIONS = Base.metadata.tables[Conversation.__tablename__]
@@ -221,8 +223,10 @@ class Turn:
         conversation: ConversationRow,
         peeked: Mapping[str, Any] | None = None,
         replay_checked: str | None = None,
+        driver: Any = None,
     ) -> None:
         self._connection = connection
+        self._driver = driver  # PostgreSQL: psycopg's connection under ``connection``
         self._replay_checked = replay_checked
         self._session: AsyncSession | None = None
         self.conversation = conversation
@@ -313,15 +317,19 @@ class Turn:
             }
             for reply in replies
         ]
-        if self._connection.dialect.name == "postgresql":
+        if self._driver is not None:
             # one statement, one round trip: the message, its replies, the conversation
             params = {f"m_{k}": v for k, v in received_row.items()}
             for n, row in enumerate(reply_rows):
                 params |= {f"r{n}_{k}": v for k, v in row.items()}
             params |= {f"c_{k}": v for k, v in changes.items()}
             params["conversation"], params["now"] = conversation.id, now
-            statement = _write_turn(len(reply_rows), tuple(sorted(changes)))
-            await self._connection.execute(statement, params)
+            shape = (len(reply_rows), tuple(sorted(changes)))
+            compiled = _WRITES.get(shape)
+            if compiled is None:
+                statement = _write_turn(*shape)
+                compiled = _WRITES[shape] = pg.compile_for(statement, self._connection.dialect)
+            await pg.first_rows(self._connection, self._driver, [(compiled, params)])
             self._changed(changes)
             return
         received = await self._connection.scalar(_INSERT_RETURNING_ID, received_row)
@@ -367,7 +375,10 @@ _MESSAGE_FIELDS = (
 _RECEIVED_FIELDS = (*_MESSAGE_FIELDS, "client_message_id")
 
 
-@functools.cache
+#: :func:`_write_turn`'s statements compiled for psycopg, by shape (a few dozen at most).
+_WRITES: dict[tuple[int, tuple[str, ...]], pg.Compiled] = {}
+
+
 def _write_turn(replies: int, changes: tuple[str, ...]) -> Select[Any]:
     """PostgreSQL: insert a message and its replies and update the conversation at once.
 
@@ -425,10 +436,23 @@ TOKEN_CACHE_SIZE = 10_000
 REPLAY = "store.replay"
 #: At most this many peek statements are kept (callers pass a handful of fixed sets).
 PEEK_CACHE_SIZE = 32
-_PEEKS: dict[tuple[tuple[str, int], ...], tuple[Mapping[str, ScalarSelect[Any]], Select[Any]]] = {}
 
 
-def _peek(queries: Mapping[str, ScalarSelect[Any]]) -> Select[Any]:
+class _Peek:
+    """The one select of a set of scalar queries (and, once run on PostgreSQL, its SQL)."""
+
+    __slots__ = ("compiled", "queries", "statement")
+
+    def __init__(self, queries: Mapping[str, ScalarSelect[Any]]) -> None:
+        self.queries = dict(queries)  # kept: an id in the cache's key stays theirs
+        self.statement = select(*(q.label(f"p{i}") for i, q in enumerate(queries.values())))
+        self.compiled: pg.Compiled | None = None
+
+
+_PEEKS: dict[tuple[tuple[str, int], ...], _Peek] = {}
+
+
+def _peek(queries: Mapping[str, ScalarSelect[Any]]) -> _Peek:
     """One select of the scalar ``queries``, built once per set of query objects.
 
     The cache holds the query objects with their statement, so that an id in its key is
@@ -438,12 +462,32 @@ def _peek(queries: Mapping[str, ScalarSelect[Any]]) -> Select[Any]:
     key = tuple((name, id(query)) for name, query in queries.items())
     cached = _PEEKS.pop(key, None)
     if cached is None:
-        statement = select(*(q.label(f"p{i}") for i, q in enumerate(queries.values())))
-        cached = (dict(queries), statement)
+        cached = _Peek(queries)
         if len(_PEEKS) >= PEEK_CACHE_SIZE:
             del _PEEKS[next(iter(_PEEKS))]  # the least recently used
     _PEEKS[key] = cached  # last: the most recently used
-    return cached[1]
+    return cached
+
+
+_LOCK_COMPILED: list[pg.Compiled] = []  # _LOCK for psycopg, once compiled
+
+
+async def _lock_and_peek(
+    connection: AsyncConnection,
+    driver: Any,
+    peeking: _Peek | None,
+    params: dict[str, Any],
+) -> tuple[Any, tuple[Any, ...]]:
+    """PostgreSQL: lock the conversation, then peek, in one round trip (see driver.py)."""
+    if not _LOCK_COMPILED:
+        _LOCK_COMPILED.append(pg.compile_for(_LOCK, connection.dialect))
+    statements = [(_LOCK_COMPILED[0], params)]
+    if peeking is not None:
+        if peeking.compiled is None:
+            peeking.compiled = pg.compile_for(peeking.statement, connection.dialect)
+        statements.append((peeking.compiled, params))
+    rows = await pg.first_rows(connection, driver, statements)
+    return rows[0], tuple(rows[1] or ()) if peeking is not None else ()
 
 
 class Store:
@@ -611,19 +655,27 @@ class Store:
         Raises:
             ConversationNotFound: No conversation has that id.
         """
+        params = {"conversation_id": conversation_id, "client_message_id": client_message_id}
+        queries = dict(peek or {})
+        if client_message_id is not None:
+            queries[REPLAY] = _REPLAY_PEEK
+        peeking = _peek(queries) if queries else None
         async with self._write_lock or nullcontext(), self._engine.begin() as connection:
-            found = (await connection.execute(_LOCK, {"conversation_id": conversation_id})).first()
+            driver, values = None, ()
+            if connection.dialect.name == "postgresql":
+                driver = await pg.driver_of(connection)
+                found, values = await _lock_and_peek(connection, driver, peeking, params)
+            else:
+                found = (await connection.execute(_LOCK, params)).first()
+                if found is not None and peeking is not None:
+                    values = (await connection.execute(peeking.statement, params)).one()
             if found is None:
                 raise ConversationNotFound(conversation_id)
-            params = {"conversation_id": conversation_id, "client_message_id": client_message_id}
-            queries = dict(peek or {})
-            if client_message_id is not None:
-                queries[REPLAY] = _REPLAY_PEEK
-            peeked: dict[str, Any] = {}
-            if queries:
-                values = (await connection.execute(_peek(queries), params)).one()
-                peeked = dict(zip(queries, values, strict=True))
-            turn = Turn(connection, ConversationRow(**found._mapping), peeked, client_message_id)
+            peeked: dict[str, Any] = (
+                dict(zip(queries, values, strict=True)) if peeking is not None else {}
+            )
+            row = ConversationRow(*found)
+            turn = Turn(connection, row, peeked, client_message_id, driver)
             yield turn
             await turn._finish()
 

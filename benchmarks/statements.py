@@ -1,0 +1,103 @@
+"""What one statement of a turn costs on PostgreSQL: SQLAlchemy against psycopg itself.
+
+A turn's lock of its conversation (``SELECT ... FOR UPDATE``), run many times in one
+transaction on one connection four ways: through SQLAlchemy's ``execute()`` of the
+built statement (as the turn ran it before), through ``exec_driver_sql()`` with the
+compiled SQL text, on the psycopg connection underneath (as bot/storage/driver.py runs
+it), and, on that connection, the lock with the peek after it in one pipelined round
+trip. Printed: CPU (user and system, this process) and wall time per statement, for
+each way, twice over (the second round is the one to read: every cache is warm).
+
+It prints figures and asserts nothing.
+
+Run: .venv/bin/python benchmarks/statements.py [--count N]
+PostgreSQL: 127.0.0.1:5432, database ``test`` (BENCH_POSTGRES_URL); a fresh schema,
+dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.core import Channel
+from bot.handoff.flow import HandoffFlow
+from bot.storage import driver as pg
+from bot.storage import store
+from bot.storage.db import create_engine, upgrade
+
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def measure(url: str, count: int) -> None:
+    engine = create_engine(url)
+    info, _ = await store.Store(engine).create_conversation(Channel.WEB)
+    params = {"conversation_id": info.id, "client_message_id": "m1"}
+    queries = {**HandoffFlow.PEEK, store.REPLAY: store._REPLAY_PEEK}
+    peek = store._peek(queries).statement
+    async with engine.begin() as connection:
+        lock = pg.compile_for(store._LOCK, connection.dialect)
+        peeked = pg.compile_for(peek, connection.dialect)
+        driver = await pg.driver_of(connection)
+
+        async def sqlalchemy() -> None:
+            (await connection.execute(store._LOCK, params)).first()
+
+        async def driver_sql() -> None:
+            (await connection.exec_driver_sql(lock.sql, params)).first()
+
+        async def psycopg_itself() -> None:
+            await pg.first_rows(connection, driver, [(lock, params)])
+
+        async def pipelined_with_peek() -> None:
+            await pg.first_rows(connection, driver, [(lock, params), (peeked, params)])
+
+        ways: dict[str, Callable[[], Awaitable[None]]] = {
+            "SQLAlchemy execute(statement)": sqlalchemy,
+            "SQLAlchemy exec_driver_sql(text)": driver_sql,
+            "psycopg connection (driver.py)": psycopg_itself,
+            "psycopg, lock + peek pipelined": pipelined_with_peek,
+        }
+        print(f"{'way':34} {'CPU ms/call':>11} {'wall ms/call':>12}")
+        for round_ in (1, 2):
+            print(f"round {round_}")
+            for name, way in ways.items():
+                cpu, wall = time.process_time(), time.perf_counter()
+                for _ in range(count):
+                    await way()
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                print(f"  {name:32} {cpu / count * 1000:11.3f} {wall / count * 1000:12.3f}")
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=3000, help="calls per way and round")
+    args = parser.parse_args()
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        upgrade(url)
+        print(f"statement benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}, {args.count} calls")
+        print("  one connection, one transaction; the conversation lock of a turn")
+        print(f"  load average before: {os.getloadavg()[0]:.2f}")
+        asyncio.run(measure(url, args.count))
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main()

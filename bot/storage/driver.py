@@ -1,0 +1,114 @@
+"""PostgreSQL's hot path: a turn's own statements run on psycopg's connection itself.
+
+Every message's turn runs the same few statements: lock the conversation, peek (a
+retried message, an open ticket), write the messages. A bot process is CPU-bound, and
+through SQLAlchemy's execution each of them cost about 0.4 ms of CPU on the benchmark
+machine, against 0.1 ms run on the psycopg connection underneath (``benchmarks/
+statements.py``). So on PostgreSQL these few run there, inside the turn's transaction
+(its SQLAlchemy connection's own driver connection): SQLAlchemy still builds and
+compiles them, once; psycopg prepares them on each connection after a few uses.
+
+The lock and the peek go in one round trip (psycopg's pipeline mode, with the BEGIN):
+two statements, so the peek still reads what was committed before the lock was granted,
+which one statement with both would not (its snapshot is taken before it waits).
+
+Errors are raised as SQLAlchemy's (:class:`sqlalchemy.exc.DBAPIError` and its kinds,
+as SQLAlchemy would raise them), so callers see one kind of error whichever way a
+statement went; a connection found broken is invalidated, and the pool replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Json
+from sqlalchemy import JSON
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A statement as SQL text for psycopg, with what its parameters need."""
+
+    sql: str
+    #: Values SQLAlchemy bound itself (literals): sent unless the caller gives the name.
+    defaults: Mapping[str, Any]
+    #: Parameters of JSON columns: sent wrapped in :class:`psycopg.types.json.Json`, as
+    #: SQLAlchemy sends them (``None`` included, which is stored as JSON ``null``).
+    json: frozenset[str]
+
+    def parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters to send for ``values`` (by bind name)."""
+        params = {**self.defaults, **values}
+        for name in self.json:
+            if name in params:
+                params[name] = Json(params[name])
+        return params
+
+
+def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
+    """Compile ``statement`` for psycopg (named ``%(name)s`` parameters).
+
+    Only what the statement says is sent: the columns' Python-side defaults (``default=``
+    in the models) are not applied, so give every value.
+    """
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    defaults = {name: value for name, value in compiled.params.items() if value is not None}
+    json = frozenset(
+        name for bind, name in compiled.bind_names.items() if isinstance(bind.type, JSON)
+    )
+    return Compiled(str(compiled), defaults, json)
+
+
+async def driver_of(connection: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under ``connection`` (in its transaction)."""
+    proxied = await connection.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = proxied.driver_connection  # type: ignore[assignment]
+    return driver
+
+
+async def first_rows(
+    connection: AsyncConnection,
+    driver: psycopg.AsyncConnection[Any],
+    statements: Sequence[tuple[Compiled, Mapping[str, Any]]],
+) -> list[tuple[Any, ...] | None]:
+    """Run ``statements`` in order in one round trip; return each one's first row.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: The database refused a statement or cannot be reached.
+    """
+    sent: list[tuple[Compiled, dict[str, Any]]] = [
+        (compiled, compiled.parameters(values)) for compiled, values in statements
+    ]
+    try:
+        if len(sent) == 1:
+            cursor = driver.cursor()
+            await cursor.execute(sent[0][0].sql, sent[0][1])
+            return [await cursor.fetchone()]
+        cursors = []
+        async with driver.pipeline():
+            for compiled, params in sent:
+                cursor = driver.cursor()
+                await cursor.execute(compiled.sql, params)
+                cursors.append(cursor)
+        return [await cursor.fetchone() for cursor in cursors]
+    except psycopg.Error as error:
+        broken = driver.closed or driver.broken
+        if broken:
+            await connection.invalidate(error)
+        raise DBAPIError.instance(
+            "; ".join(compiled.sql for compiled, _ in sent),
+            sent[0][1] if len(sent) == 1 else [params for _, params in sent],
+            error,
+            psycopg.Error,
+            connection_invalidated=broken,
+            dialect=connection.dialect,
+        ) from error

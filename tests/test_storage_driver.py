@@ -1,0 +1,119 @@
+"""PostgreSQL's hot path on psycopg's own connection (bot/storage/driver.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from bot.app import Components
+from bot.core import Channel, Incoming, Outgoing
+from bot.storage import driver as pg
+from bot.storage.models import Message
+
+on_postgres = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.postgres
+
+
+async def _waiting_for_a_lock(connection: psycopg.AsyncConnection[tuple[int]]) -> int:
+    cursor = await connection.execute(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    row = await cursor.fetchone()
+    return row[0] if row else 0
+
+
+@on_postgres
+async def test_the_peek_sees_what_was_committed_while_the_turn_waited_for_the_lock(
+    bot_on: Components, database_url: str
+) -> None:
+    """A retry that waits for the first try's lock finds the first try's message.
+
+    One statement that locked and peeked would read with the snapshot it took before
+    it waited, and answer the retry a second time.
+    """
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    async with await psycopg.AsyncConnection.connect(database_url) as first:
+        await first.execute("SELECT 1 FROM conversations WHERE id = %s FOR UPDATE", (info.id,))
+        cursor = await first.execute(
+            "INSERT INTO messages (conversation_id, direction, sender, text, client_message_id,"
+            " created_at) VALUES (%s, 'in', 'customer', 'hi', 'm-raced', now()) RETURNING id",
+            (info.id,),
+        )
+        stored = await cursor.fetchone()
+
+        async def retry() -> list[Outgoing] | None:
+            async with bot_on.store.turn(info.id, "m-raced") as turn:
+                return await turn.replay("m-raced")  # None: not found
+
+        task = asyncio.create_task(retry())
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as watch:
+            for _ in range(200):
+                if await _waiting_for_a_lock(watch):
+                    break
+                await asyncio.sleep(0.01)
+            assert await _waiting_for_a_lock(watch) == 1, "the retry never waited for the lock"
+            assert not task.done()
+            await first.commit()
+    assert await task == []  # found: the first try's message (it has no replies yet)
+    assert stored is not None
+    async with bot_on.store.turn(info.id, "m-raced") as turn:
+        assert turn.peeked["store.replay"] == stored[0]
+
+
+@on_postgres
+async def test_a_dropped_connection_fails_one_turn_with_sqlalchemys_error_then_recovers(
+    bot_on: Components, database_url: str
+) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    await bot_on.pipeline.handle(Incoming(info.id, "hello", "m1"))
+    async with bot_on.store.turn(info.id) as turn:  # the one connection of the turns' pool
+        backend = turn._driver.info.backend_pid
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
+        cursor = await admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        assert await cursor.fetchone() == (True,)
+    with pytest.raises(OperationalError) as raised:
+        await bot_on.pipeline.handle(Incoming(info.id, "hello again", "m2"))
+    assert raised.value.connection_invalidated
+    replies = await bot_on.pipeline.handle(Incoming(info.id, "hello again", "m2"))
+    assert replies and replies[0].intent == "greet"
+    transcript = await bot_on.store.transcript(info.id)
+    assert [m.text for m in transcript if m.direction == "in"] == ["hello", "hello again"]
+
+
+@on_postgres
+async def test_a_refused_statement_raises_sqlalchemys_kind_of_error(bot_on: Components) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    orphan = insert(Message).values(
+        conversation_id="no-such-conversation",
+        direction="in",
+        sender="customer",
+        text="x",
+        created_at=datetime.now(UTC),
+    )
+    with pytest.raises(IntegrityError) as raised:
+        async with bot_on.store.turn(info.id) as turn:
+            compiled = pg.compile_for(orphan, turn._connection.dialect)
+            await pg.first_rows(turn._connection, turn._driver, [(compiled, {})])
+    assert isinstance(raised.value, DBAPIError)
+    assert not raised.value.connection_invalidated
+    assert isinstance(raised.value.orig, psycopg.errors.ForeignKeyViolation)
+    async with bot_on.store.turn(info.id) as turn:  # the connection is still good
+        assert turn.conversation.id == info.id
+
+
+def test_json_parameters_are_sent_as_sqlalchemy_sends_them() -> None:
+    from sqlalchemy.dialects import postgresql
+
+    statement = insert(Message).values(conversation_id="c", text="t", payload={"a": 1})
+    compiled = pg.compile_for(statement, postgresql.psycopg.dialect())
+    assert compiled.json == {"payload"}
+    sent = compiled.parameters({"payload": None, "text": "u"})
+    assert isinstance(sent["payload"], psycopg.types.json.Json)  # JSON null, as SQLAlchemy
+    assert sent["payload"].obj is None
+    assert (sent["text"], sent["conversation_id"]) == ("u", "c")
