@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, inspect
@@ -180,3 +181,25 @@ def test_peek_statements_are_built_once_per_set_and_bounded() -> None:
     for n in range(store.PEEK_CACHE_SIZE + 8):  # a caller building new queries each time
         store._peek({"n": select(literal(n)).scalar_subquery()})
     assert len(store._PEEKS) <= store.PEEK_CACHE_SIZE
+
+
+async def test_only_a_message_that_needs_the_orm_opens_a_session(
+    bot_on: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most messages need no ORM session: opening, flushing and closing one cost CPU."""
+    from bot.storage import store
+
+    opened: list[object] = []
+
+    class Counted(store.AsyncSession):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            opened.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(store, "AsyncSession", Counted)
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    for n, text in enumerate(("Hello", "When is the live chat open?", "thanks")):
+        assert await bot_on.pipeline.handle(Incoming(info.id, text, f"m{n}"))
+    assert opened == []
+    await bot_on.pipeline.handle(Incoming(info.id, "Where is my order ORD2025000103?", "m9"))
+    assert len(opened) == 1  # the lookup reads the customer and writes its audit through it

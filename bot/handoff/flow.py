@@ -103,7 +103,7 @@ class HandoffFlow:
             message = GOODBYE if said.incoming.intent == CANCEL else texts.NOTHING_TO_CANCEL
             step = Step(Reply(message), Action.ANSWER, CANCEL)
             return [step], _remember(replace(state, misses=0), {})
-        rated = await rating.take(turn.session, said.incoming.text, said.verdict.intent, memory)
+        rated = await rating.take(turn, said.incoming.text, said.verdict.intent, memory)
         if rated is not None:
             step, memory = rated
             return [step], _remember(replace(state, misses=0), memory)

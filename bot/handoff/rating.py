@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Action, Reply
 from bot.dialogue import Step
 from bot.handoff import texts
 from bot.handoff.models import Rating
+from bot.storage.store import Turn
 
 INTENT = "rating"
 _SCORE = re.compile(
@@ -42,24 +42,25 @@ def parse_score(text: str) -> tuple[int, str | None] | None:
 
 
 async def take(
-    session: AsyncSession, text: str, intent: str | None, memory: Mapping[str, Any]
+    turn: Turn, text: str, intent: str | None, memory: Mapping[str, Any]
 ) -> tuple[Step, dict[str, Any]] | None:
     """Store a rating or comment the bot asked for; return the reply and the new memory.
 
-    ``None`` when the message is neither (the bot answers it as usual).
+    ``None`` when the message is neither (the bot answers it as usual). The turn's ORM
+    session is opened only to store one (most messages need none).
     """
     if "rating" in memory:
         scored = parse_score(text)
         if scored is None:
             return None
         score, comment = scored
-        session.add(Rating(ticket_id=int(memory["rating"]), score=score, comment=comment))
+        turn.session.add(Rating(ticket_id=int(memory["rating"]), score=score, comment=comment))
         if comment is None:
             ask = Step(Reply(texts.RATING_ASK_COMMENT), Action.ANSWER, INTENT)
             return ask, {"comment": memory["rating"]}
         return Step(Reply(texts.RATING_THANKS), Action.ANSWER, INTENT), {}
     if "comment" in memory and not (intent or "").startswith(_QUESTIONS):
-        rating = await session.scalar(
+        rating = await turn.session.scalar(
             select(Rating).where(Rating.ticket_id == int(memory["comment"]))
         )
         if rating is not None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import texts
 from bot.core import Action, Incoming, Reply
 from bot.dialogue import ORDER_INTENTS, REFUSALS, DialogueState, Step
@@ -132,13 +134,17 @@ class _Run:
     def __init__(self, flow: OrderFlow, message: OrderTurn, memory: _Memory) -> None:
         self.service, self.limits, self.memory = flow.service, flow.limits, memory
         self.turn, self.incoming, self.parse = message.turn, message.incoming, message.parse
-        self.session = message.turn.session
         self.conversation = message.turn.conversation
         self.now = flow.clock()
         self.intent = self.parse.intent if self.parse.intent in ORDER_INTENTS else "order_status"
         user = self.incoming.channel_user_id
         self.telegram_user = int(user) if user and user.lstrip("-").isdigit() else None
         self.zone = self.incoming.timezone or self.conversation.timezone
+
+    @property
+    def session(self) -> AsyncSession:
+        """The turn's ORM session, opened on first use (most messages need none)."""
+        return self.turn.session
 
     async def steps(self) -> list[Step] | None:
         """Return the flow's replies, or ``None`` when the message is not for the flow."""
@@ -273,9 +279,10 @@ class _Run:
     async def _locked(self, number: str) -> list[Step] | None:
         limits, since = self.limits, self.now - self.limits.window
         keys = self._keys(number)
+        counts = await records.failures(self.session, keys, since)
         for key in keys:
             limit = limits.per_order if key.startswith("order:") else limits.per_customer
-            if await records.failures(self.session, key, since) >= limit:
+            if counts[key] >= limit:
                 self.memory.awaiting = None
                 await self._audit(number, "lookup", "locked")
                 minutes = int(limits.window.total_seconds() // 60)

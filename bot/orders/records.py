@@ -32,14 +32,17 @@ def order_key(number: str) -> str:
     return f"order:{_digest(number)[:40]}"
 
 
-async def failures(session: AsyncSession, key: str, since: datetime) -> int:
-    """Return how many failed attempts ``key`` has had since ``since``."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(OrderAttempt)
-        .where(OrderAttempt.key == key, OrderAttempt.created_at >= since)
+async def failures(session: AsyncSession, keys: Iterable[str], since: datetime) -> dict[str, int]:
+    """Return how many failed attempts each of ``keys`` has had since ``since`` (one query)."""
+    wanted = sorted(set(keys))
+    rows = await session.execute(
+        select(OrderAttempt.key, func.count())
+        .where(OrderAttempt.key.in_(wanted), OrderAttempt.created_at >= since)
+        .group_by(OrderAttempt.key)
     )
-    return int(count or 0)
+    counts = {key: 0 for key in wanted}
+    counts.update({key: int(count) for key, count in rows})
+    return counts
 
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:lock_id)").bindparams(
