@@ -496,6 +496,11 @@ def python_speed() -> float:
     return time.perf_counter() - started
 
 
+def speed_now() -> None:
+    """Print the machine's Python speed again: a shared machine's speed drifts within a run."""
+    print(f"\n(Python speed now: the loop took {python_speed():.2f} s)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
@@ -543,10 +548,13 @@ def main() -> None:
         results = {}
         for setup, (kind, processes) in SETUPS.items():
             if not args.only or setup in args.only:
+                speed_now()
                 results[kind, processes] = bench_app(kind, processes, plan, model, folder)
         rasa = None
         if not args.skip_rasa and (not args.only or "rasa" in args.only):
+            speed_now()
             rasa = bench_rasa(Path(args.rasa_venv), plan, folder)
+    speed_now()
     summary(results, rasa)
     print(f"\nclient maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
