@@ -25,7 +25,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
     ScalarSelect,
@@ -45,6 +45,9 @@ from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
 from bot.storage import driver as pg
 from bot.storage.models import Base, Conversation, Customer, Message, utcnow
+
+if TYPE_CHECKING:
+    import psycopg
 
 _CONVERSATIONS = Base.metadata.tables[Conversation.__tablename__]
 _MESSAGES = Base.metadata.tables[Message.__tablename__]
@@ -223,7 +226,7 @@ class Turn:
         conversation: ConversationRow,
         peeked: Mapping[str, Any] | None = None,
         replay_checked: str | None = None,
-        driver: Any = None,
+        driver: psycopg.AsyncConnection[Any] | None = None,
     ) -> None:
         self._connection = connection
         self._driver = driver  # PostgreSQL: psycopg's connection under ``connection``
@@ -474,7 +477,7 @@ _LOCK_COMPILED: list[pg.Compiled] = []  # _LOCK for psycopg, once compiled
 
 async def _lock_and_peek(
     connection: AsyncConnection,
-    driver: Any,
+    driver: psycopg.AsyncConnection[Any],
     peeking: _Peek | None,
     params: dict[str, Any],
 ) -> tuple[Any, tuple[Any, ...]]:
@@ -487,7 +490,7 @@ async def _lock_and_peek(
             peeking.compiled = pg.compile_for(peeking.statement, connection.dialect)
         statements.append((peeking.compiled, params))
     rows = await pg.first_rows(connection, driver, statements)
-    return rows[0], tuple(rows[1] or ()) if peeking is not None else ()
+    return rows[0], (tuple(rows[1] or ()) if peeking is not None else ())
 
 
 class Store:
