@@ -117,3 +117,30 @@ def test_json_parameters_are_sent_as_sqlalchemy_sends_them() -> None:
     assert isinstance(sent["payload"], psycopg.types.json.Json)  # JSON null, as SQLAlchemy
     assert sent["payload"].obj is None
     assert (sent["text"], sent["conversation_id"]) == ("u", "c")
+
+
+@on_postgres
+async def test_a_turn_cancelled_while_waiting_for_the_lock_leaves_a_usable_pool(
+    bot_on: Components, database_url: str
+) -> None:
+    """A request cancelled mid-statement (a client gone, a shutdown) spoils no connection."""
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    await bot_on.pipeline.handle(Incoming(info.id, "hello", "m1"))
+    async with await psycopg.AsyncConnection.connect(database_url) as first:
+        await first.execute("SELECT 1 FROM conversations WHERE id = %s FOR UPDATE", (info.id,))
+        waiting = asyncio.create_task(bot_on.pipeline.handle(Incoming(info.id, "hi", "m2")))
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as watch:
+            for _ in range(200):
+                if await _waiting_for_a_lock(watch):
+                    break
+                await asyncio.sleep(0.01)
+            assert await _waiting_for_a_lock(watch) == 1
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await first.rollback()
+    for n in range(3):  # every pooled connection is usable again
+        replies = await bot_on.pipeline.handle(Incoming(info.id, "thanks", f"t{n}"))
+        assert replies and replies[0].intent == "thanks"
+    transcript = await bot_on.store.transcript(info.id)
+    assert [m.text for m in transcript if m.direction == "in"] == ["hello", *["thanks"] * 3]
