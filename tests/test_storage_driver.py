@@ -144,3 +144,42 @@ async def test_a_turn_cancelled_while_waiting_for_the_lock_leaves_a_usable_pool(
         assert replies and replies[0].intent == "thanks"
     transcript = await bot_on.store.transcript(info.id)
     assert [m.text for m in transcript if m.direction == "in"] == ["hello", *["thanks"] * 3]
+
+
+@on_postgres
+async def test_a_dropped_connection_renews_the_whole_pool_as_sqlalchemy_does(
+    bot_on: Components, database_url: str
+) -> None:
+    """After a database restart every pooled connection is dead: one message fails, not all.
+
+    SQLAlchemy, finding one of its connections lost, renews the whole pool; the turn's
+    statements on psycopg's connection must lead to the same.
+    """
+    chats = [(await bot_on.store.create_conversation(Channel.WEB))[0] for _ in range(3)]
+    backends: set[int] = set()
+
+    async def hold(chat_id: str, entered: asyncio.Event, release: asyncio.Event) -> None:
+        async with bot_on.store.turn(chat_id) as turn:
+            assert turn._driver is not None
+            backends.add(turn._driver.info.backend_pid)
+            entered.set()
+            await release.wait()
+
+    release = asyncio.Event()
+    entered = [asyncio.Event() for _ in range(3)]
+    holders = [
+        asyncio.create_task(hold(chat.id, ready, release))
+        for chat, ready in zip(chats, entered, strict=True)
+    ]
+    await asyncio.gather(*(ready.wait() for ready in entered))
+    release.set()
+    await asyncio.gather(*holders)
+    assert len(backends) == 3  # three connections now wait in the pool
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
+        for backend in backends:
+            await admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    with pytest.raises(OperationalError):
+        await bot_on.pipeline.handle(Incoming(chats[0].id, "hello", "m1"))
+    for chat in chats:  # the other two dead connections were renewed, not handed out
+        replies = await bot_on.pipeline.handle(Incoming(chat.id, "hello", "m2"))
+        assert replies and replies[0].intent == "greet"

@@ -14,7 +14,8 @@ which one statement with both would not (its snapshot is taken before it waits).
 
 Errors are raised as SQLAlchemy's (:class:`sqlalchemy.exc.DBAPIError` and its kinds,
 as SQLAlchemy would raise them), so callers see one kind of error whichever way a
-statement went; a connection found broken is invalidated, and the pool replaces it.
+statement went; a connection found lost is handed to SQLAlchemy's own handling, which
+invalidates it and renews the rest of the pool.
 """
 
 from __future__ import annotations
@@ -101,14 +102,26 @@ async def first_rows(
                 cursors.append(cursor)
         return [await cursor.fetchone() for cursor in cursors]
     except psycopg.Error as error:
-        broken = driver.closed or driver.broken
-        if broken:
-            await connection.invalidate(error)
+        if driver.closed or driver.broken:
+            await _lost(connection, error)
         raise DBAPIError.instance(
             "; ".join(compiled.sql for compiled, _ in sent),
             sent[0][1] if len(sent) == 1 else [params for _, params in sent],
             error,
             psycopg.Error,
-            connection_invalidated=broken,
             dialect=connection.dialect,
         ) from error
+
+
+async def _lost(connection: AsyncConnection, error: psycopg.Error) -> None:
+    """The connection is gone (the server restarted?): let SQLAlchemy handle it as its own.
+
+    A statement through SQLAlchemy fails at once on the closed connection, and SQLAlchemy
+    then does what it does when it finds the server gone: it invalidates this connection
+    and renews the rest of the pool (after a restart every pooled connection is dead), and
+    raises its ``OperationalError``.
+    """
+    try:
+        await connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as lost:
+        raise lost from error
