@@ -2,15 +2,15 @@
 
 Every message's turn runs the same few statements: lock the conversation, peek (a
 retried message, an open ticket), write the messages. A bot process is CPU-bound, and
-through SQLAlchemy's execution each of them cost about 0.4 ms of CPU on the benchmark
-machine, against 0.1 ms run on the psycopg connection underneath (``benchmarks/
+through SQLAlchemy's execution each of them cost about 0.4 ms of CPU on the development
+machine, against 0.15 ms run on the psycopg connection underneath (``benchmarks/
 statements.py``). So on PostgreSQL these few run there, inside the turn's transaction
 (its SQLAlchemy connection's own driver connection): SQLAlchemy still builds and
 compiles them, once; psycopg prepares them on each connection after a few uses.
 
 The lock and the peek go in one round trip (psycopg's pipeline mode, with the BEGIN):
-two statements, so the peek still reads what was committed before the lock was granted,
-which one statement with both would not (its snapshot is taken before it waits).
+two statements, so the peek still reads what was committed while the turn waited for the
+lock, which one statement with both would not (its snapshot is taken before it waits).
 
 Errors are raised as SQLAlchemy's (:class:`sqlalchemy.exc.DBAPIError` and its kinds,
 as SQLAlchemy would raise them), so callers see one kind of error whichever way a
