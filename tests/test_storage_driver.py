@@ -28,6 +28,16 @@ async def _waiting_for_a_lock(connection: psycopg.AsyncConnection[tuple[int]]) -
     return row[0] if row else 0
 
 
+async def _until_one_waits_for_a_lock(database_url: str) -> None:
+    """Return once one session waits for a lock (up to 2 s; then the test fails)."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as watch:
+        for _ in range(200):
+            if await _waiting_for_a_lock(watch):
+                break
+            await asyncio.sleep(0.01)
+        assert await _waiting_for_a_lock(watch) == 1, "nothing waited for the lock"
+
+
 @on_postgres
 async def test_the_peek_sees_what_was_committed_while_the_turn_waited_for_the_lock(
     bot_on: Components, database_url: str
@@ -52,14 +62,9 @@ async def test_the_peek_sees_what_was_committed_while_the_turn_waited_for_the_lo
                 return await turn.replay("m-raced")  # None: not found
 
         task = asyncio.create_task(retry())
-        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as watch:
-            for _ in range(200):
-                if await _waiting_for_a_lock(watch):
-                    break
-                await asyncio.sleep(0.01)
-            assert await _waiting_for_a_lock(watch) == 1, "the retry never waited for the lock"
-            assert not task.done()
-            await first.commit()
+        await _until_one_waits_for_a_lock(database_url)
+        assert not task.done()
+        await first.commit()
     assert await task == []  # found: the first try's message (it has no replies yet)
     assert stored is not None
     async with bot_on.store.turn(info.id, "m-raced") as turn:
@@ -129,12 +134,7 @@ async def test_a_turn_cancelled_while_waiting_for_the_lock_leaves_a_usable_pool(
     async with await psycopg.AsyncConnection.connect(database_url) as first:
         await first.execute("SELECT 1 FROM conversations WHERE id = %s FOR UPDATE", (info.id,))
         waiting = asyncio.create_task(bot_on.pipeline.handle(Incoming(info.id, "hi", "m2")))
-        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as watch:
-            for _ in range(200):
-                if await _waiting_for_a_lock(watch):
-                    break
-                await asyncio.sleep(0.01)
-            assert await _waiting_for_a_lock(watch) == 1
+        await _until_one_waits_for_a_lock(database_url)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
