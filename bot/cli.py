@@ -41,11 +41,14 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     settle()  # before serving: freeze what start-up made, free what it no longer needs
     log.info("serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
     # Open chat event streams never end by themselves: stop waiting for them after 5 s.
+    # log_config=None: uvicorn's loggers (errors, access lines) go through the bot's own
+    # handler, which masks personal data, instead of handlers of uvicorn's.
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,
         timeout_graceful_shutdown=5,
     )
     return 0

@@ -203,3 +203,28 @@ async def test_only_a_message_that_needs_the_orm_opens_a_session(
     assert opened == []
     await bot_on.pipeline.handle(Incoming(info.id, "Where is my order ORD2025000103?", "m9"))
     assert len(opened) == 1  # the lookup reads the customer and writes its audit through it
+
+
+async def test_a_database_error_does_not_quote_what_the_customer_wrote(
+    bot_on: Components,
+) -> None:
+    """An error's text may reach the log: it names the statement, not its parameters."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.storage.models import Message
+
+    orphan = insert(Message).values(
+        conversation_id="no-such-conversation",
+        direction="in",
+        sender="customer",
+        text="call me on +852 9195 0500 or jane.doe@example.com",
+        created_at=datetime.now(UTC),
+    )
+    with pytest.raises(IntegrityError) as raised:
+        async with bot_on.engine.begin() as connection:
+            await connection.execute(orphan)
+    assert "INSERT INTO messages" in str(raised.value)
+    assert "jane.doe" not in str(raised.value) and "9195" not in str(raised.value)

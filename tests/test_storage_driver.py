@@ -98,7 +98,7 @@ async def test_a_refused_statement_raises_sqlalchemys_kind_of_error(bot_on: Comp
         conversation_id="no-such-conversation",
         direction="in",
         sender="customer",
-        text="x",
+        text="write to jane.doe@example.com",
         created_at=datetime.now(UTC),
     )
     with pytest.raises(IntegrityError) as raised:
@@ -108,6 +108,7 @@ async def test_a_refused_statement_raises_sqlalchemys_kind_of_error(bot_on: Comp
     assert isinstance(raised.value, DBAPIError)
     assert not raised.value.connection_invalidated
     assert isinstance(raised.value.orig, psycopg.errors.ForeignKeyViolation)
+    assert "jane.doe" not in str(raised.value)  # what customers wrote never reaches a log
     async with bot_on.store.turn(info.id) as turn:  # the connection is still good
         assert turn.conversation.id == info.id
 

@@ -70,17 +70,25 @@ def create_engine(
     has a pool of its own, so a turn holding a connection never waits for a second one
     from its own pool. On SQLite it begins transactions deferred (in WAL mode it reads
     while a turn holds the write lock); on PostgreSQL it runs in autocommit.
+
+    Errors never quote their statement's parameters (``hide_parameters``): they are what
+    customers wrote, and an error's text may reach the log.
     """
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         if target.database and target.database != ":memory:":
             Path(target.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(target, connect_args={"timeout": 30})
+        engine = create_async_engine(target, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if not reader:
             event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
+    pool = {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
+        "hide_parameters": True,
+    }
     if reader:
         # Pure reads, in autocommit (no BEGIN and ROLLBACK around each). They are rare on
         # the message path (tokens are verified once), and /readyz reads here, so a

@@ -109,6 +109,7 @@ async def first_rows(
             sent[0][1] if len(sent) == 1 else [params for _, params in sent],
             error,
             psycopg.Error,
+            hide_parameters=connection.sync_engine.hide_parameters,
             dialect=connection.dialect,
         ) from error
 
