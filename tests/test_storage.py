@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import Insert, create_engine, event, insert, inspect
+from sqlalchemy.exc import IntegrityError
 
 from bot.app import Components
 from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
 from bot.storage.db import downgrade, sync_url, upgrade
+from bot.storage.models import Message
 
 
 def test_migrations_go_up_and_down(database_url: str) -> None:
@@ -205,24 +208,22 @@ async def test_only_a_message_that_needs_the_orm_opens_a_session(
     assert len(opened) == 1  # the lookup reads the customer and writes its audit through it
 
 
+def orphan_message(text: str) -> Insert:
+    """An insert the database refuses: a message of a conversation that does not exist."""
+    return insert(Message).values(
+        conversation_id="no-such-conversation",
+        direction="in",
+        sender="customer",
+        text=text,
+        created_at=datetime.now(UTC),
+    )
+
+
 async def test_a_database_error_does_not_quote_what_the_customer_wrote(
     bot_on: Components,
 ) -> None:
     """An error's text may reach the log: it names the statement, not its parameters."""
-    from datetime import UTC, datetime
-
-    from sqlalchemy import insert
-    from sqlalchemy.exc import IntegrityError
-
-    from bot.storage.models import Message
-
-    orphan = insert(Message).values(
-        conversation_id="no-such-conversation",
-        direction="in",
-        sender="customer",
-        text="call me on +852 9195 0500 or jane.doe@example.com",
-        created_at=datetime.now(UTC),
-    )
+    orphan = orphan_message("call me on +852 9195 0500 or jane.doe@example.com")
     with pytest.raises(IntegrityError) as raised:
         async with bot_on.engine.begin() as connection:
             await connection.execute(orphan)

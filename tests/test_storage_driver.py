@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -14,6 +13,7 @@ from bot.app import Components
 from bot.core import Channel, Incoming, Outgoing
 from bot.storage import driver as pg
 from bot.storage.models import Message
+from tests.test_storage import orphan_message
 
 on_postgres = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 pytestmark = pytest.mark.postgres
@@ -94,13 +94,7 @@ async def test_a_dropped_connection_fails_one_turn_with_sqlalchemys_error_then_r
 @on_postgres
 async def test_a_refused_statement_raises_sqlalchemys_kind_of_error(bot_on: Components) -> None:
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
-    orphan = insert(Message).values(
-        conversation_id="no-such-conversation",
-        direction="in",
-        sender="customer",
-        text="write to jane.doe@example.com",
-        created_at=datetime.now(UTC),
-    )
+    orphan = orphan_message("write to jane.doe@example.com")
     with pytest.raises(IntegrityError) as raised:
         async with bot_on.store.turn(info.id) as turn:
             compiled = pg.compile_for(orphan, turn._connection.dialect)
