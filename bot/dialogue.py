@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import policy_texts as policy
 from bot import texts
-from bot.core import Action, Reply
+from bot.core import LANGUAGES, Action, Reply
 from bot.guard import Verdict
 from bot.language import LanguageChoice
 
@@ -105,7 +105,7 @@ class DialogueState:
 
 
 def respond(
-    verdict: Verdict, choice: LanguageChoice, state: DialogueState, languages: str
+    verdict: Verdict, choice: LanguageChoice, state: DialogueState
 ) -> tuple[list[Step], DialogueState]:
     """Decide the replies to one message and the state after it.
 
@@ -113,12 +113,11 @@ def respond(
         verdict: The policy guard's reading: an in-scope intent and refusals.
         choice: The language decision for this message.
         state: The state before the message.
-        languages: The supported languages by their own names, for replies that list them.
     """
     if state.restricted:
         return [Step(Reply(policy.ABUSE_RESTRICTED), Action.REFUSE, "abuse")], state
     if choice.unsupported:
-        reply = Reply(texts.UNSUPPORTED_LANGUAGE, {"languages": languages})
+        reply = Reply(texts.UNSUPPORTED_LANGUAGE, {"languages": LANGUAGES})
         return [Step(reply, Action.CLARIFY, UNSUPPORTED_INTENT)], state
     if choice.explicit:
         return [Step(Reply(texts.LANGUAGE_SWITCHED), Action.ANSWER, SWITCH_INTENT)], replace(
@@ -135,7 +134,7 @@ def respond(
     if intent in ORDER_INTENTS:
         return [Step(Reply(texts.ORDER_ASK_NUMBER), Action.ORDER, intent), *refusals], state
     if intent == "faq_languages":
-        reply = Reply(texts.FAQ_LANGUAGES, {"languages": languages})
+        reply = Reply(texts.FAQ_LANGUAGES, {"languages": LANGUAGES})
         return [Step(reply, Action.ANSWER, intent), *refusals], state
     step = Step(Reply(FAQ[intent]), Action.ANSWER, intent, local_hours=intent in MENTIONS_HOURS)
     return [step, *refusals], state

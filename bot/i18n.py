@@ -21,7 +21,7 @@ from babel.numbers import format_currency
 from babel.support import Translations
 
 from bot import texts
-from bot.core import Money, Reply
+from bot.core import LanguageList, Money, Reply
 
 #: BCP-47 tag → gettext catalog directory name.
 CATALOGS: Mapping[str, str] = {
@@ -70,6 +70,7 @@ class Localizer:
         compile_catalogs(locales_dir)
         self._translations: dict[str, Translations] = {}
         self._locales: dict[str, Locale] = {}
+        self._language_names: str | None = None
         for tag in languages:
             folder = CATALOGS[tag]
             mo_path = locales_dir / folder / "LC_MESSAGES" / f"{DOMAIN}.mo"
@@ -104,6 +105,8 @@ class Localizer:
         """Format one parameter: nested replies, dates and amounts for ``language``."""
         if isinstance(value, Reply):
             return self.render(language, value)
+        if isinstance(value, LanguageList):
+            return self.language_names()
         if isinstance(value, Money):
             return format_currency(value.amount, value.currency, locale=self.locale(language))
         if isinstance(value, date):
@@ -113,8 +116,10 @@ class Localizer:
 
     def language_names(self) -> str:
         """List the supported languages, each by its own name (``English, 简体中文, …``)."""
-        names = (self._locales[tag].display_name or tag for tag in self._translations)
-        return ", ".join(names)
+        if self._language_names is None:  # built once: the first loads every locale's data
+            names = (self._locales[tag].display_name or tag for tag in self._translations)
+            self._language_names = ", ".join(names)
+        return self._language_names
 
     def service_hours_local(self, language: str, timezone: str, on: datetime) -> Reply | None:
         """Return the 08:00-24:00 Hong Kong service hours in the customer's zone.

@@ -105,7 +105,7 @@ class Pipeline:
             parse = await self._understand(text, choice.language, incoming.intent)
             state = DialogueState.from_dict(turn.state)
             verdict = guard.check(parse, text)
-            steps, state = respond(verdict, choice, state, self._localizer.language_names())
+            steps, state = respond(verdict, choice, state)
             steps, state = await self._orders.handle(
                 OrderTurn(turn, incoming, parse, choice), steps, state
             )

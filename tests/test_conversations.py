@@ -129,3 +129,23 @@ async def test_a_refusal_names_who_can_help(bot: Components) -> None:
     answers = await chat(bot, ["How much import tax will I have to pay?"])
     reply = answers[0][0]
     assert reply.action.value == "refuse" and "tax authority" in reply.text
+
+
+async def test_the_languages_are_named_only_in_a_reply_that_lists_them(
+    bot: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Naming them loads every locale's data: other messages must not pay for it."""
+    named: list[str] = []
+    real = bot.localizer.language_names
+
+    def language_names() -> str:
+        named.append(real())
+        return named[-1]
+
+    monkeypatch.setattr(bot.localizer, "language_names", language_names)
+    first = await chat(bot, ["What is your email address?", "thank you!"])
+    assert [a[0].intent for a in first] == ["faq_contact_email", "thanks"]
+    assert named == []
+    (answer,) = await chat(bot, ["Which languages do you speak?"])
+    assert answer[0].intent == "faq_languages"
+    assert len(named) == 1 and "English" in answer[0].text and "한국어" in answer[0].text
