@@ -83,7 +83,7 @@ def create_engine(
         if not reader:
             event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    pool = {
+    options = {
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_timeout": pool_timeout,
@@ -93,11 +93,13 @@ def create_engine(
         # Pure reads, in autocommit (no BEGIN and ROLLBACK around each). They are rare on
         # the message path (tokens are verified once), and /readyz reads here, so a
         # pre-ping tells a dead pooled connection from a database that is down.
-        return create_async_engine(target, **pool, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+        return create_async_engine(
+            target, **options, isolation_level="AUTOCOMMIT", pool_pre_ping=True
+        )
     # Turns: no pre-ping, it cost a round trip per message. A connection found dead (the
     # server restarted) fails that request with a clear 503 and SQLAlchemy replaces the
     # whole pool; later requests get new connections.
-    return create_async_engine(target, **pool)
+    return create_async_engine(target, **options)
 
 
 def alembic_config(url: str) -> Config:
