@@ -4,16 +4,19 @@ private PostgreSQL server that a test may stop and start without disturbing othe
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -134,3 +137,31 @@ class PrivatePostgres:
         with suppress(subprocess.CalledProcessError):
             self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def wait_for(predicate: Any, timeout: float = 30.0) -> None:
+    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def listen(
+    url: str, headers: dict[str, str], until: str
+) -> tuple[queue.Queue[str], threading.Thread]:
+    """Read an event stream on a thread until a data line holds ``until``; every line is
+    put on the queue. Returns once the stream's ``ready`` event has arrived."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        with httpx.stream("GET", url, headers=headers, timeout=30) as stream:
+            for line in stream.iter_lines():
+                lines.put(line)
+                if line.startswith("data:") and until in line:
+                    return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_for(lambda: any(line.startswith("event: ready") for line in list(lines.queue)))
+    return lines, reader

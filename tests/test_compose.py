@@ -32,8 +32,7 @@ import yaml
 
 from bot.cli import parser
 from bot.config import Settings
-from tests.processes import ROOT, BotProcess, free_port
-from tests.test_scale import listen, wait_for
+from tests.processes import ROOT, BotProcess, free_port, listen, wait_for
 
 COMPOSE = ROOT / "compose.yaml"
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"

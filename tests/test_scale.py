@@ -6,9 +6,6 @@ Real ``python -m bot serve`` processes; Telegram in webhook mode behind either p
 
 from __future__ import annotations
 
-import queue
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,36 +14,9 @@ import pytest
 
 from bot.telegram import SECRET_HEADER
 from tests.fake_bot_api import TOKEN, FakeBotApi, user
-from tests.processes import bots
+from tests.processes import bots, listen, wait_for
 
 pytestmark = pytest.mark.postgres
-
-
-def wait_for(predicate: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def listen(
-    url: str, headers: dict[str, str], until: str
-) -> tuple[queue.Queue[str], threading.Thread]:
-    """Read an event stream on a thread until a data line holds ``until``; every line is
-    put on the queue. Returns once the stream's ``ready`` event has arrived."""
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        with httpx.stream("GET", url, headers=headers, timeout=30) as stream:
-            for line in stream.iter_lines():
-                lines.put(line)
-                if line.startswith("data:") and until in line:
-                    return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    wait_for(lambda: any(line.startswith("event: ready") for line in list(lines.queue)))
-    return lines, reader
 
 
 def test_telegram_webhook_updates_go_to_either_process_and_the_conversation_goes_on(
