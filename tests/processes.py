@@ -165,3 +165,37 @@ def listen(
     reader.start()
     wait_for(lambda: any(line.startswith("event: ready") for line in list(lines.queue)))
     return lines, reader
+
+
+AGENT_PASSWORD = "correct horse battery"
+
+
+def add_agent(env: dict[str, str], login: str = "anna") -> None:
+    """Add an English-speaking agent with ``python -m bot agents add``, as a shop does."""
+    subprocess.run(
+        [sys.executable, "-m", "bot", "agents", "add", login, "--name", login.title(),
+         "--languages", "en", "--password-stdin"],
+        input=f"{AGENT_PASSWORD}\n", text=True, check=True, capture_output=True,
+        env={**os.environ, **env}, timeout=120,
+    )  # fmt: skip
+
+
+def agent_session(url: str, login: str = "anna") -> dict[str, str]:
+    """Log the agent in through the API at ``url``; the console session's header."""
+    answer = httpx.post(
+        f"{url}/api/v1/agent/login",
+        json={"login": login, "password": AGENT_PASSWORD},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def answer_next_ticket(url: str, session: dict[str, str], text: str, times: int = 1) -> int:
+    """Take the next ticket of the queue and write ``text`` in it ``times`` times; its id."""
+    with httpx.Client(base_url=f"{url}/api/v1/agent", timeout=30) as agent:
+        ticket = int(agent.post("/tickets/next", headers=session).json()["id"])
+        for _ in range(times):
+            sent = agent.post(f"/tickets/{ticket}/messages", headers=session, json={"text": text})
+            assert sent.status_code == 204, sent.text
+    return ticket

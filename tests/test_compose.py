@@ -32,7 +32,16 @@ import yaml
 
 from bot.cli import parser
 from bot.config import Settings
-from tests.processes import ROOT, BotProcess, free_port, listen, wait_for
+from tests.processes import (
+    ROOT,
+    BotProcess,
+    add_agent,
+    agent_session,
+    answer_next_ticket,
+    free_port,
+    listen,
+    wait_for,
+)
 
 COMPOSE = ROOT / "compose.yaml"
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -206,12 +215,7 @@ def test_the_composed_services_serve_one_conversation_through_the_load_balancer(
     try:
         for app in apps:
             app.wait_ready()
-        subprocess.run(
-            [sys.executable, "-m", "bot", "agents", "add", "anna", "--name", "Anna",
-             "--languages", "en", "--password-stdin"],
-            input="correct horse battery\n", text=True, check=True, capture_output=True,
-            env={**os.environ, **env}, timeout=120,
-        )  # fmt: skip
+        add_agent(env)
         with nginx(dict(zip(APPS, (app.port for app in apps), strict=True)), free_port()) as lb:
             created = httpx.post(f"{lb}/api/v1/conversations", timeout=30).json()
             auth = {"Authorization": f"Bearer {created['token']}"}
@@ -225,28 +229,15 @@ def test_the_composed_services_serve_one_conversation_through_the_load_balancer(
                 timeout=30,
             ).json()["replies"]
             assert any(reply["action"] == "handoff" for reply in asked), asked
-            login = httpx.post(
-                f"{lb}/api/v1/agent/login",
-                json={"login": "anna", "password": "correct horse battery"},
-                timeout=30,
-            )
-            session = {"Authorization": f"Bearer {login.json()['token']}"}
-            with httpx.Client(base_url=f"{lb}/api/v1/agent", timeout=30) as agent:
-                ticket = agent.post("/tickets/next", headers=session).json()
-                for _ in APPS:  # the agent's reply and a check go to both processes
-                    sent = agent.post(
-                        f"/tickets/{ticket['id']}/messages",
-                        headers=session,
-                        json={"text": "Hi, Anna here."},
-                    )
-                    assert sent.status_code == 204
+            # The agent writes twice: nginx sends one reply to each process.
+            ticket = answer_next_ticket(lb, agent_session(lb), "Hi, Anna here.", len(APPS))
             listener.join(timeout=30)
             received = [e for e in list(events.queue) if e.startswith("data:") and "Anna" in e]
             assert received, list(events.queue)
         # nginx takes turns: each process logged one of the agent's two replies.
         for app in apps:
             log = Path(app.log.name).read_text(errors="replace")
-            assert f"POST /api/v1/agent/tickets/{ticket['id']}/messages" in log, app.output()
+            assert f"POST /api/v1/agent/tickets/{ticket}/messages" in log, app.output()
     finally:
         for app in apps:
             app.stop()

@@ -14,7 +14,7 @@ import pytest
 
 from bot.telegram import SECRET_HEADER
 from tests.fake_bot_api import TOKEN, FakeBotApi, user
-from tests.processes import bots, listen, wait_for
+from tests.processes import add_agent, agent_session, answer_next_ticket, bots, listen, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -67,8 +67,6 @@ def test_events_cross_processes_to_the_customers_and_the_agents_streams(
     postgres_url: str, nlu_model_path: Path, parts: Any
 ) -> None:
     import os
-    import subprocess
-    import sys
 
     env = {
         "DATABASE_URL": postgres_url,
@@ -77,23 +75,13 @@ def test_events_cross_processes_to_the_customers_and_the_agents_streams(
         "WEBCHAT_HEARTBEAT_SECONDS": "1",
     }
     with bots(1, env) as (first,), bots(1, env) as (second,):
-        subprocess.run(
-            [sys.executable, "-m", "bot", "agents", "add", "anna", "--name", "Anna",
-             "--languages", "en", "--password-stdin"],
-            input="correct horse battery\n", text=True, check=True, capture_output=True,
-            env={**os.environ, **env}, timeout=120,
-        )  # fmt: skip
+        add_agent(env)
         created = httpx.post(f"{first.url}/api/v1/conversations", timeout=30).json()
         auth = {"Authorization": f"Bearer {created['token']}"}
         url = f"{first.url}/api/v1/conversations/{created['id']}/events"
         events, listener = listen(url, auth, until='"agent"')
         # The agent's console, served by the other process, listens for ticket changes.
-        token = httpx.post(
-            f"{second.url}/api/v1/agent/login",
-            json={"login": "anna", "password": "correct horse battery"},
-            timeout=30,
-        )
-        session = {"Authorization": f"Bearer {token.json()['token']}"}
+        session = agent_session(second.url)
         console, console_listener = listen(
             f"{second.url}/api/v1/agent/events", session, until='{"ticket"'
         )
@@ -108,14 +96,7 @@ def test_events_cross_processes_to_the_customers_and_the_agents_streams(
         console_listener.join(timeout=30)
         opened = f'data: {{"ticket": {handoff[0]["ticket"]["id"]}}}'
         assert opened in list(console.queue), list(console.queue)
-        with httpx.Client(base_url=f"{second.url}/api/v1/agent", timeout=30) as agent:
-            ticket = agent.post("/tickets/next", headers=session).json()
-            sent = agent.post(
-                f"/tickets/{ticket['id']}/messages",
-                headers=session,
-                json={"text": "Hi, Anna here."},
-            )
-            assert sent.status_code == 204
+        answer_next_ticket(second.url, session, "Hi, Anna here.")
         listener.join(timeout=30)
         data = [e for e in list(events.queue) if e.startswith("data:") and "Anna here" in e]
     assert data, list(events.queue)
