@@ -11,7 +11,8 @@ No Docker engine runs on the test machines, so no container starts here. Instead
   upstream servers of nginx.conf.
 
 A conversation then goes through the load balancer as in production: its event stream
-is held by one process, an agent answers through the other, and the reply arrives.
+is held by one process, an agent answers through the other, and the reply arrives. A client
+that names other addresses in ``X-Forwarded-For`` is still limited by its own.
 """
 
 from __future__ import annotations
@@ -192,6 +193,31 @@ def _answers(url: str) -> bool:
         return False
 
 
+#: Requests a minute per client address in the composed services' test (a low limit).
+ADDRESS_LIMIT = 10
+
+
+def spoofing_is_refused(lb: str) -> bool:
+    """Whether a client that names another address in each request is still rate-limited.
+
+    The limit counts in fixed one-minute windows, so ``2 * ADDRESS_LIMIT + 4`` messages
+    pass it within one window even when a new window starts among them.
+    """
+    created = httpx.post(f"{lb}/api/v1/conversations", timeout=30).json()
+    auth = {"Authorization": f"Bearer {created['token']}"}
+    for number in range(2 * ADDRESS_LIMIT + 4):
+        answer = httpx.post(
+            f"{lb}/api/v1/conversations/{created['id']}/messages",
+            headers={**auth, "X-Forwarded-For": f"198.51.100.{number}"},
+            json={"text": "Hello"},
+            timeout=30,
+        )
+        if answer.status_code == 429:
+            return True
+        assert answer.status_code == 200, answer.text
+    return False
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_the_composed_services_serve_one_conversation_through_the_load_balancer(
@@ -200,7 +226,11 @@ def test_the_composed_services_serve_one_conversation_through_the_load_balancer(
     services = resolved["services"]
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     env = on_loopback(services["app1"]["environment"], postgres_url, redis_url)
-    env |= {"NLU_MODEL_PATH": str(nlu_model_path), "WEBCHAT_HEARTBEAT_SECONDS": "1"}
+    env |= {
+        "NLU_MODEL_PATH": str(nlu_model_path),
+        "WEBCHAT_HEARTBEAT_SECONDS": "1",
+        "RATE_LIMIT_PER_ADDRESS": str(ADDRESS_LIMIT),
+    }
     # The migrate service first (compose starts the apps once it has exited with 0).
     migrated = subprocess.run(
         image_command(services["migrate"]["command"]),
@@ -234,6 +264,7 @@ def test_the_composed_services_serve_one_conversation_through_the_load_balancer(
             listener.join(timeout=30)
             received = [e for e in list(events.queue) if e.startswith("data:") and "Anna" in e]
             assert received, list(events.queue)
+            assert spoofing_is_refused(lb)
         # nginx takes turns: each process logged one of the agent's two replies.
         for app in apps:
             log = Path(app.log.name).read_text(errors="replace")
