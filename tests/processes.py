@@ -167,6 +167,19 @@ def listen(
     return lines, reader
 
 
+def say(url: str, conversation: dict[str, str], text: str) -> list[dict[str, Any]]:
+    """Post a customer message in ``conversation`` (as created by the API); the replies."""
+    answer = httpx.post(
+        f"{url}/api/v1/conversations/{conversation['id']}/messages",
+        headers={"Authorization": f"Bearer {conversation['token']}"},
+        json={"text": text},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    replies: list[dict[str, Any]] = answer.json()["replies"]
+    return replies
+
+
 AGENT_PASSWORD = "correct horse battery"
 
 

@@ -41,6 +41,7 @@ from tests.processes import (
     answer_next_ticket,
     free_port,
     listen,
+    say,
     wait_for,
 )
 
@@ -252,12 +253,7 @@ def test_the_composed_services_serve_one_conversation_through_the_load_balancer(
             path = f"{lb}/api/v1/conversations/{created['id']}"
             # The customer's stream stays open on one process, unbuffered by nginx.
             events, listener = listen(f"{path}/events", auth, until="Anna here")
-            asked = httpx.post(
-                f"{path}/messages",
-                headers=auth,
-                json={"text": "I want to talk to a person"},
-                timeout=30,
-            ).json()["replies"]
+            asked = say(lb, created, "I want to talk to a person")
             assert any(reply["action"] == "handoff" for reply in asked), asked
             # The agent writes twice: nginx sends one reply to each process.
             ticket = answer_next_ticket(lb, agent_session(lb), "Hi, Anna here.", len(APPS))

@@ -14,7 +14,15 @@ import pytest
 
 from bot.telegram import SECRET_HEADER
 from tests.fake_bot_api import TOKEN, FakeBotApi, user
-from tests.processes import add_agent, agent_session, answer_next_ticket, bots, listen, wait_for
+from tests.processes import (
+    add_agent,
+    agent_session,
+    answer_next_ticket,
+    bots,
+    listen,
+    say,
+    wait_for,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -85,12 +93,7 @@ def test_events_cross_processes_to_the_customers_and_the_agents_streams(
         console, console_listener = listen(
             f"{second.url}/api/v1/agent/events", session, until='{"ticket"'
         )
-        asked = httpx.post(
-            f"{first.url}/api/v1/conversations/{created['id']}/messages",
-            headers=auth,
-            json={"text": "I want to talk to a person"},
-            timeout=30,
-        ).json()["replies"]
+        asked = say(first.url, created, "I want to talk to a person")
         handoff = [r for r in asked if r["action"] == "handoff"]
         assert handoff
         console_listener.join(timeout=30)
