@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import psycopg
 import pytest
@@ -71,24 +72,61 @@ async def test_the_peek_sees_what_was_committed_while_the_turn_waited_for_the_lo
         assert turn.peeked["store.replay"] == stored[0]
 
 
+async def terminate(database_url: str, backend: int) -> None:
+    """End a server process, as a restart of the database ends them all."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
+        cursor = await admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        assert await cursor.fetchone() == (True,)
+
+
 @on_postgres
-async def test_a_dropped_connection_fails_one_turn_with_sqlalchemys_error_then_recovers(
+async def test_a_turn_that_finds_its_pooled_connection_dead_begins_again_on_a_new_one(
     bot_on: Components, database_url: str
 ) -> None:
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
     await bot_on.pipeline.handle(Incoming(info.id, "hello", "m1"))
     async with bot_on.store.turn(info.id) as turn:  # the one connection of the turns' pool
         backend = turn._driver.info.backend_pid
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
-        cursor = await admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
-        assert await cursor.fetchone() == (True,)
+    await terminate(database_url, backend)
+    # The lock found the connection dead before the turn did anything: it begins again.
+    replies = await bot_on.pipeline.handle(Incoming(info.id, "hello again", "m2"))
+    assert replies and replies[0].intent == "greet"
+    async with bot_on.store.turn(info.id) as turn:
+        assert turn._driver.info.backend_pid != backend
+    transcript = await bot_on.store.transcript(info.id)
+    assert [m.text for m in transcript if m.direction == "in"] == ["hello", "hello again"]
+
+
+@on_postgres
+async def test_a_new_conversation_begins_again_when_its_pooled_connection_is_dead(
+    bot_on: Components, database_url: str
+) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    async with bot_on.store.turn(info.id) as turn:  # the one connection of the writes' pool
+        backend = turn._driver.info.backend_pid
+    await terminate(database_url, backend)
+    created, token = await bot_on.store.create_conversation(Channel.WEB)
+    await bot_on.store.verify_token(created.id, token)
+    assert await bot_on.store.conversation(created.id) is not None
+
+
+@on_postgres
+async def test_a_connection_lost_within_a_turn_fails_it_with_sqlalchemys_error_then_recovers(
+    bot_on: Components, database_url: str
+) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
     with pytest.raises(OperationalError) as raised:
-        await bot_on.pipeline.handle(Incoming(info.id, "hello again", "m2"))
+        async with bot_on.store.turn(info.id, "m1") as turn:
+            await terminate(database_url, turn._driver.info.backend_pid)
+            await turn.record(
+                Incoming(info.id, "hello", "m1"), language="en", intent=None, replies=[], state={}
+            )
     assert raised.value.connection_invalidated
+    # Nothing of the failed turn was kept; the next one runs on a new connection.
     replies = await bot_on.pipeline.handle(Incoming(info.id, "hello again", "m2"))
     assert replies and replies[0].intent == "greet"
     transcript = await bot_on.store.transcript(info.id)
-    assert [m.text for m in transcript if m.direction == "in"] == ["hello", "hello again"]
+    assert [m.text for m in transcript if m.direction == "in"] == ["hello again"]
 
 
 @on_postgres
@@ -143,12 +181,13 @@ async def test_a_turn_cancelled_while_waiting_for_the_lock_leaves_a_usable_pool(
 
 @on_postgres
 async def test_a_dropped_connection_renews_the_whole_pool_as_sqlalchemy_does(
-    bot_on: Components, database_url: str
+    bot_on: Components, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """After a database restart every pooled connection is dead: one message fails, not all.
+    """After a database restart every pooled connection is dead: one turn finds it out.
 
     SQLAlchemy, finding one of its connections lost, renews the whole pool; the turn's
-    statements on psycopg's connection must lead to the same.
+    statements on psycopg's connection must lead to the same. No message fails: the turn
+    that found it begins again, and the others get new connections at once.
     """
     chats = [(await bot_on.store.create_conversation(Channel.WEB))[0] for _ in range(3)]
     backends: set[int] = set()
@@ -173,8 +212,10 @@ async def test_a_dropped_connection_renews_the_whole_pool_as_sqlalchemy_does(
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
         for backend in backends:
             await admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
-    with pytest.raises(OperationalError):
-        await bot_on.pipeline.handle(Incoming(chats[0].id, "hello", "m1"))
-    for chat in chats:  # the other two dead connections were renewed, not handed out
+    caplog.set_level(logging.WARNING, logger="bot.storage.store")
+    for chat in chats:
         replies = await bot_on.pipeline.handle(Incoming(chat.id, "hello", "m2"))
         assert replies and replies[0].intent == "greet"
+    # Only the first turn found a dead connection: the other two were renewed, not handed out.
+    dead = [r for r in caplog.records if "pooled database connection was dead" in r.message]
+    assert len(dead) == 1

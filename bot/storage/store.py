@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -38,7 +39,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core import Action, Channel, Incoming, Outgoing
@@ -49,6 +50,7 @@ from bot.storage.models import Base, Conversation, Customer, Message, utcnow
 if TYPE_CHECKING:
     import psycopg
 
+log = logging.getLogger(__name__)
 _CONVERSATIONS = Base.metadata.tables[Conversation.__tablename__]
 _MESSAGES = Base.metadata.tables[Message.__tablename__]
 #: What a turn reads of its conversation.
@@ -493,6 +495,14 @@ async def _lock_and_peek(
     return rows[0], (tuple(rows[1] or ()) if peeking is not None else ())
 
 
+def _found_disconnected(error: DBAPIError) -> bool:
+    """Whether ``error`` is a pooled connection found dead, now replaced with the pool."""
+    if error.connection_invalidated:
+        log.warning("a pooled database connection was dead (the server restarted?): retrying")
+        return True
+    return False
+
+
 class Store:
     """Conversations and messages in the database behind ``engine``."""
 
@@ -530,19 +540,26 @@ class Store:
         conversation to that customer, who is added to ``customers`` once.
         """
         token = secrets.token_urlsafe(32)
-        row = Conversation(
-            id=str(uuid.uuid4()),
-            channel=channel.value,
-            channel_chat_id=channel_chat_id,
-            token_hash=_hash_token(token),
-            language_hint=language_hint,
-            timezone=timezone,
-            state={},
-        )
-        async with self._sessions.begin() as session:
-            if customer_ref is not None:
-                row.customer_id = await customer_id(session, customer_ref)
-            session.add(row)
+        for retry in (True, False):
+            row = Conversation(
+                id=str(uuid.uuid4()),
+                channel=channel.value,
+                channel_chat_id=channel_chat_id,
+                token_hash=_hash_token(token),
+                language_hint=language_hint,
+                timezone=timezone,
+                state={},
+            )
+            try:
+                async with self._sessions.begin() as session:
+                    if customer_ref is not None:
+                        row.customer_id = await customer_id(session, customer_ref)
+                    session.add(row)
+            except DBAPIError as error:
+                if retry and _found_disconnected(error):
+                    continue
+                raise
+            break
         return _info(row), token
 
     async def open_chat(
@@ -663,15 +680,8 @@ class Store:
         if client_message_id is not None:
             queries[REPLAY] = _REPLAY_PEEK
         peeking = _peek(queries) if queries else None
-        async with self._write_lock or nullcontext(), self._engine.begin() as connection:
-            driver, values = None, ()
-            if connection.dialect.name == "postgresql":
-                driver = await pg.driver_of(connection)
-                found, values = await _lock_and_peek(connection, driver, peeking, params)
-            else:
-                found = (await connection.execute(_LOCK, params)).first()
-                if found is not None and peeking is not None:
-                    values = (await connection.execute(peeking.statement, params)).one()
+        async with self._write_lock or nullcontext(), AsyncExitStack() as stack:
+            connection, driver, found, values = await self._begin_locked(stack, peeking, params)
             if found is None:
                 raise ConversationNotFound(conversation_id)
             peeked: dict[str, Any] = (
@@ -681,6 +691,37 @@ class Store:
             turn = Turn(connection, row, peeked, client_message_id, driver)
             yield turn
             await turn._finish()
+
+    async def _begin_locked(
+        self, stack: AsyncExitStack, peeking: _Peek | None, params: dict[str, Any]
+    ) -> tuple[AsyncConnection, psycopg.AsyncConnection[Any] | None, Any, tuple[Any, ...]]:
+        """Begin a turn's transaction (closed with ``stack``), lock and peek.
+
+        The lock is the transaction's first statement, so when it finds the pooled
+        connection dead (the database restarted since it was last used) nothing has been
+        done yet: SQLAlchemy renews the pool, and the turn begins once more on a new
+        connection instead of failing a customer's message on a database that is back.
+        """
+        for retry in (True, False):
+            scope = AsyncExitStack()
+            connection = await scope.enter_async_context(self._engine.begin())
+            driver, values = None, ()
+            try:
+                if connection.dialect.name == "postgresql":
+                    driver = await pg.driver_of(connection)
+                    found, values = await _lock_and_peek(connection, driver, peeking, params)
+                else:
+                    found = (await connection.execute(_LOCK, params)).first()
+                    if found is not None and peeking is not None:
+                        values = (await connection.execute(peeking.statement, params)).one()
+            except BaseException as error:
+                await scope.__aexit__(type(error), error, error.__traceback__)
+                if retry and isinstance(error, DBAPIError) and _found_disconnected(error):
+                    continue
+                raise
+            stack.push_async_exit(scope)
+            return connection, driver, found, values
+        raise AssertionError("unreachable")
 
     async def transcript(self, conversation_id: str, limit: int = 200) -> list[StoredMessage]:
         """Return the last ``limit`` messages of a conversation, oldest first."""
