@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The optional dependencies installed with the bot: the test tools, except in the image.
+EXTRAS ?= [test]
 
 .PHONY: install install-test catalogs serve chat test lint typecheck check extract benchmark audit clean
 
@@ -13,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip setuptools
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.$(EXTRAS)'
 	touch $(STAMP)
 
 install: $(STAMP) catalogs
