@@ -1,6 +1,7 @@
 """compose.yaml and deploy/nginx.conf: checked by Compose itself, then run on loopback.
 
-No Docker engine runs on the test machines, so no container starts here. Instead:
+These run in every test run, with no Docker engine (``tests/test_stack.py`` runs the
+stack in containers, from ``scripts/compose-stack --test``). Here:
 
 - Compose (Debian's ``docker-compose``, which ``.ci/run`` installs) validates the file
   and resolves it, as ``docker compose up`` would before starting anything;
