@@ -71,14 +71,24 @@ def _detect(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
     from bot.storage import db
 
-    if args.action == "upgrade":
-        db.upgrade(settings.database_url, args.revision or "head")
-    elif args.action == "downgrade":
-        db.downgrade(settings.database_url, args.revision or "-1")
-    else:
-        db.current(settings.database_url)
+    try:
+        if args.action == "upgrade":
+            db.upgrade(settings.database_url, args.revision or "head")
+        elif args.action == "downgrade":
+            db.downgrade(settings.database_url, args.revision or "-1")
+        else:
+            db.current(settings.database_url)
+    except (db.UnusableDatabase, OperationalError, psycopg.OperationalError) as error:
+        # What an operator can act on, without a traceback: the encoding, or the server's
+        # own words on why it cannot be reached.
+        reason = error.orig if isinstance(error, OperationalError) else error
+        print(f"database error: {reason}", file=sys.stderr)
+        return 2
     return 0
 
 

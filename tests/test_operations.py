@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import psycopg
+import pytest
+from sqlalchemy import make_url
 
 from bot.config import Settings
-from tests.conftest import serving
+from tests.conftest import POSTGRES_URL, serving
 from tests.processes import BotProcess
 
 
@@ -66,6 +73,35 @@ def test_serve_refuses_to_start_when_the_database_cannot_be_migrated(nlu_model_p
     )
     try:
         assert bot.process.wait(timeout=60) == 1
-        assert "migrating the database failed" in bot.output()
+        output = bot.output()
+        assert "migrating the database failed (exit code 2)" in output
+        # the migration's own words, without a traceback
+        assert "database error: connection failed" in output and "Traceback" not in output
     finally:
         bot.stop()
+
+
+@pytest.mark.postgres
+def test_a_database_not_in_utf8_is_refused_with_what_to_do() -> None:
+    """A SQL_ASCII database (initdb under the C locale) cannot hold five languages' text."""
+    name = f"ascii_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(
+            f"CREATE DATABASE {name} ENCODING 'SQL_ASCII' TEMPLATE template0 "
+            "LC_COLLATE 'C' LC_CTYPE 'C'"
+        )
+    try:
+        url = str(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "db", "upgrade"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 2, result.stderr
+        assert f"the database '{name}' is encoded in SQL_ASCII, not UTF8" in result.stderr
+        assert "ENCODING 'UTF8'" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name}")

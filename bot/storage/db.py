@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import URL, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.errors import BotError
+
 if TYPE_CHECKING:  # Alembic is imported only to migrate (it costs a serving process memory)
     from alembic.config import Config
 
@@ -37,6 +39,39 @@ def sync_url(url: str) -> URL:
     return parsed.set(
         drivername="sqlite" if parsed.get_backend_name() == "sqlite" else parsed.drivername
     )
+
+
+class UnusableDatabase(BotError):
+    """The database cannot hold the bot's data as it is (its encoding, say)."""
+
+
+def check_encoding(url: str) -> None:
+    """Refuse a PostgreSQL database whose encoding is not UTF-8.
+
+    Customers write in five languages. A ``SQL_ASCII`` database (what ``initdb`` makes
+    under the C locale) stores bytes unchecked and hands back bytes where SQLAlchemy expects
+    text, which failed deep inside its start-up with a ``TypeError``; a single-byte encoding
+    cannot store Chinese or Korean at all. The server says its encoding when a connection
+    opens, so this costs no query.
+
+    Raises:
+        UnusableDatabase: The encoding is another one.
+        psycopg.OperationalError: The server cannot be reached.
+    """
+    target = sync_url(url)
+    if target.get_backend_name() != "postgresql":
+        return
+    import psycopg
+
+    conninfo = target.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, connect_timeout=10) as connection:
+        encoding = connection.info.parameter_status("server_encoding") or "unknown"
+    if encoding.upper() not in ("UTF8", "UTF-8"):
+        raise UnusableDatabase(
+            f"the database {target.database!r} is encoded in {encoding}, not UTF8: create it "
+            f"with ENCODING 'UTF8' (CREATE DATABASE {target.database} ENCODING 'UTF8' "
+            "TEMPLATE template0) and point DATABASE_URL at it"
+        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -118,6 +153,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     target = sync_url(url)
     if target.get_backend_name() == "sqlite" and target.database not in (None, "", ":memory:"):
         Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+    check_encoding(url)
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
