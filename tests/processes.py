@@ -148,18 +148,21 @@ def wait_for(predicate: Any, timeout: float = 30.0) -> None:
 
 
 def listen(
-    url: str, headers: dict[str, str], until: str
+    url: str, headers: dict[str, str], until: str, count: int = 1
 ) -> tuple[queue.Queue[str], threading.Thread]:
-    """Read an event stream on a thread until a data line holds ``until``; every line is
-    put on the queue. Returns once the stream's ``ready`` event has arrived."""
+    """Read an event stream on a thread until ``count`` data lines hold ``until``; every
+    line is put on the queue. Returns once the stream's ``ready`` event has arrived."""
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:
+        seen = 0
         with httpx.stream("GET", url, headers=headers, timeout=30) as stream:
             for line in stream.iter_lines():
                 lines.put(line)
                 if line.startswith("data:") and until in line:
-                    return
+                    seen += 1
+                    if seen == count:
+                        return
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()

@@ -253,14 +253,15 @@ def test_the_composed_services_serve_one_conversation_through_the_load_balancer(
             auth = {"Authorization": f"Bearer {created['token']}"}
             path = f"{lb}/api/v1/conversations/{created['id']}"
             # The customer's stream stays open on one process, unbuffered by nginx.
-            events, listener = listen(f"{path}/events", auth, until="Anna here")
+            events, listener = listen(f"{path}/events", auth, "Anna here", len(APPS))
             asked = say(lb, created, "I want to talk to a person")
             assert any(reply["action"] == "handoff" for reply in asked), asked
             # The agent writes twice: nginx sends one reply to each process.
             ticket = answer_next_ticket(lb, agent_session(lb), "Hi, Anna here.", len(APPS))
             listener.join(timeout=30)
-            received = [e for e in list(events.queue) if e.startswith("data:") and "Anna" in e]
-            assert received, list(events.queue)
+            lines = list(events.queue)
+            received = [e for e in lines if e.startswith("data:") and "Anna here" in e]
+            assert len(received) == len(APPS), lines
             assert spoofing_is_refused(lb)
         # nginx takes turns: each process logged one of the agent's two replies.
         for app in apps:

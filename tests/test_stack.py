@@ -132,7 +132,7 @@ def test_an_agents_reply_reaches_the_customer_through_the_other_container(
     created = conversation(lb)
     auth = {"Authorization": f"Bearer {created['token']}"}
     events, listener = listen(
-        f"{lb}/api/v1/conversations/{created['id']}/events", auth, until="Anna here"
+        f"{lb}/api/v1/conversations/{created['id']}/events", auth, "Anna here", len(APPS)
     )
     asked = say(lb, created, "I want to talk to a person")
     assert any(reply["action"] == "handoff" for reply in asked), asked
@@ -140,8 +140,9 @@ def test_an_agents_reply_reaches_the_customer_through_the_other_container(
     # holds the stream, one of them came through Redis from the other.
     ticket = answer_next_ticket(lb, agent, "Hi, Anna here.", len(APPS))
     listener.join(timeout=30)
-    received = [line for line in list(events.queue) if line.startswith("data:") and "Anna" in line]
-    assert len(received) == len(APPS), list(events.queue)
+    lines = list(events.queue)
+    received = [line for line in lines if line.startswith("data:") and "Anna here" in line]
+    assert len(received) == len(APPS), lines
     for service in APPS:
         assert f"POST /api/v1/agent/tickets/{ticket}/messages" in logs(service)
 
