@@ -27,13 +27,26 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
 
     from bot.app import build
     from bot.heap import settle
+    from bot.nlu.embedded import EmbeddedNlu
     from bot.web.server import create_web_app
 
     # Migrate in a short-lived process while this one loads its models: Alembic and the
     # migration scripts never take memory in the serving process, and nothing is served
     # before the database is at the head revision.
-    env = os.environ | {"DATABASE_URL": settings.database_url}
+    env = os.environ | {
+        "DATABASE_URL": settings.database_url,
+        "NLU_MODEL_PATH": str(settings.nlu_model_path),
+    }
     migrate = subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], env=env)
+    # Train (the first start, or nlu_data/ changed) in a short-lived process too:
+    # scikit-learn and SciPy, which training imports, would stay in this one for good.
+    fresh = EmbeddedNlu.is_current(settings.nlu_model_path, settings.nlu_data_dir)
+    if not fresh and (
+        code := subprocess.run([sys.executable, "-m", "bot", "train"], env=env).returncode
+    ):
+        log.error("training the NLU failed (exit code %d): not serving", code)
+        migrate.wait()
+        return 1
     app = create_web_app(build(settings))
     if (code := migrate.wait()) != 0:
         log.error("migrating the database failed (exit code %d): not serving", code)

@@ -105,3 +105,44 @@ def test_a_database_not_in_utf8_is_refused_with_what_to_do() -> None:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name}")
+
+
+def test_serve_trains_a_missing_model_in_another_process(tmp_path: Path) -> None:
+    """The first start trains the NLU, but scikit-learn never loads in the serving process."""
+    model = tmp_path / "model.npz"
+    bot = BotProcess(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "NLU_MODEL_PATH": str(model)}
+    )
+    try:
+        bot.wait_ready(timeout=180)
+        assert model.exists()
+        mapped = Path(f"/proc/{bot.process.pid}/maps").read_text()
+        assert "site-packages/numpy" in mapped  # the check below can see a library
+        assert "site-packages/sklearn" not in mapped and "site-packages/scipy" not in mapped
+        created = httpx.post(f"{bot.url}/api/v1/conversations", timeout=30).json()
+        answer = httpx.post(
+            f"{bot.url}/api/v1/conversations/{created['id']}/messages",
+            headers={"Authorization": f"Bearer {created['token']}"},
+            json={"text": "What is the support email?"},
+            timeout=30,
+        )
+        assert answer.json()["replies"][0]["intent"] == "faq_contact_email"
+    finally:
+        bot.stop()
+
+
+def test_serve_refuses_to_start_when_the_nlu_cannot_be_trained(tmp_path: Path) -> None:
+    (tmp_path / "nlu").mkdir()
+    (tmp_path / "nlu" / "broken.yml").write_text("nlu: [", encoding="utf-8")
+    bot = BotProcess(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "NLU_MODEL_PATH": str(tmp_path / "model.npz"),
+            "NLU_DATA_DIR": str(tmp_path / "nlu"),
+        }
+    )
+    try:
+        assert bot.process.wait(timeout=120) == 1
+        assert "training the NLU failed" in bot.output()
+    finally:
+        bot.stop()

@@ -284,6 +284,18 @@ class EmbeddedNlu:
         """Write the model to ``path``."""
         self._model.save(path, self.fingerprint)
 
+    @staticmethod
+    def is_current(path: Path, data_dir: Path) -> bool:
+        """Whether the model at ``path`` exists and was trained on ``data_dir`` as it is."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(data["meta"].tobytes().decode())
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return False
+        return bool(
+            meta.get("format") == FORMAT and meta.get("fingerprint") == data_fingerprint(data_dir)
+        )
+
     @classmethod
     def load_or_train(cls, path: Path, data_dir: Path, threshold: float) -> EmbeddedNlu:
         """Load the model at ``path``; train and save it when missing or stale."""
