@@ -264,6 +264,43 @@ def test_a_dropped_connection_is_survived_and_the_gap_filled(
     expect(chat.log.locator("li.from-agent .text")).to_have_text("Still here after the outage.")
 
 
+def test_a_message_answered_with_a_bad_gateway_is_sent_again_and_stored_once(
+    app: LiveApp, page: Page, parts
+) -> None:  # type: ignore[no-untyped-def]
+    """As when the process that stored a message dies before answering: the load balancer
+    says 502 and the widget sends it again, with the same client_message_id."""
+    localizer = parts[0]
+    chat = Chat(page, localizer)
+    page.goto(f"{app.url}/demo")
+    chat.bubble.click()
+    chat.say("Hello")
+    posted: list[str] = []
+
+    def lost_answer(route: Any) -> None:
+        posted.append(route.request.post_data or "")
+        if len(posted) == 1:
+            route.fetch()  # the bot gets it and stores it; its answer never arrives
+            route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/messages$"), lost_answer)
+    chat.say("What is the support email?")
+    email = localizer.gettext("en", policy_texts.FAQ_CONTACT_EMAIL)
+    expect(chat.log.locator(".text").filter(has_text=email)).to_have_count(1)
+    expect(chat.dialog.get_by_role("status").first).to_be_hidden()
+    assert len(posted) == 2
+    assert json.loads(posted[0])["client_message_id"] == json.loads(posted[1])["client_message_id"]
+    saved = chat.stored()
+    transcript = httpx.get(
+        f"{app.url}/api/v1/conversations/{saved['id']}/messages",
+        headers={"Authorization": f"Bearer {saved['token']}"},
+        timeout=30,
+    ).json()["messages"]
+    asked = [m for m in transcript if m["text"] == "What is the support email?"]
+    assert len(asked) == 1
+
+
 @pytest.fixture
 def strict_app(settings: Settings, parts) -> Iterator[LiveApp]:  # type: ignore[no-untyped-def]
     with live_app(replace(settings, max_message_length=40), parts) as served:

@@ -27,6 +27,7 @@
     .href.replace(/\/+$/, "");
   var STORE_KEY = "xoobay-chat:" + API;
   var RETRY_MAX_MS = 15000;
+  var TRANSIENT = {502: true, 503: true, 504: true};  // statuses worth one more try
 
   var state = load();          // {id, token, language, open}
   var strings = {};            // label key -> text
@@ -382,7 +383,10 @@
       return request("POST", "/conversations/" + state.id + "/messages", message, true);
     };
     return start().then(post).catch(function (error) {
-      if (error.status) throw error;  // answered: no use sending it again as it is
+      // Sent once more after a second, with the same client_message_id (stored once):
+      // when no answer came, or the load balancer or the database could not serve it now.
+      // Any other answer was final: no use sending it again as it is.
+      if (error.status && !TRANSIENT[error.status]) throw error;
       return new Promise(function (resolve) { setTimeout(resolve, 1000); }).then(start).then(post);
     }).then(function (answer) {
       if (ui.status.dataset.key === "send_failed") status(null);
