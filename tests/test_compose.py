@@ -57,6 +57,7 @@ COMPOSE_VARIABLES = (
     "LOG_LEVEL",
     "NLU_BACKEND",
     "PORT",
+    "PUBLISH_ADDRESS",
     "TELEGRAM_BOT_TOKEN",
     "TELEGRAM_WEBHOOK_URL",
     "TELEGRAM_WEBHOOK_SECRET",
@@ -93,6 +94,15 @@ def image_command(command: list[str]) -> list[str]:
     return [sys.executable, *command[1:]]
 
 
+def published(port: str | dict[str, Any]) -> tuple[str, str, str]:
+    """A published port as (host address, host port, container port), in either of the
+    forms Compose resolves it to (``0.0.0.0:8000:80/tcp``, or a mapping)."""
+    if isinstance(port, str):
+        address, host, container = port.split("/")[0].rsplit(":", 2)
+        return address, host, container
+    return str(port.get("host_ip", "")), str(port["published"]), str(port["target"])
+
+
 def test_compose_validates_the_file_and_its_services_are_the_bots_own_commands(
     resolved: dict[str, Any],
 ) -> None:
@@ -111,8 +121,7 @@ def test_compose_validates_the_file_and_its_services_are_the_bots_own_commands(
     assert settings.redis_url and settings.nlu_backend == "embedded"
     assert (settings.host, settings.port) == ("0.0.0.0", 8000)
     # The load balancer publishes nginx.conf's port and waits for both processes.
-    published = {(str(p["target"]), str(p["published"])) for p in services["lb"]["ports"]}
-    assert published == {("80", "8000")}
+    assert {published(port) for port in services["lb"]["ports"]} == {("0.0.0.0", "8000", "80")}
     assert set(services["lb"]["depends_on"]) == set(APPS)
     assert any("/healthz" in part for part in first["healthcheck"]["test"])
 
