@@ -209,9 +209,8 @@ async def test_a_dropped_connection_renews_the_whole_pool_as_sqlalchemy_does(
     release.set()
     await asyncio.gather(*holders)
     assert len(backends) == 3  # three connections now wait in the pool
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
-        for backend in backends:
-            await admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    for backend in backends:
+        await terminate(database_url, backend)
     caplog.set_level(logging.WARNING, logger="bot.storage.store")
     for chat in chats:
         replies = await bot_on.pipeline.handle(Incoming(chat.id, "hello", "m2"))

@@ -15,7 +15,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,6 +55,10 @@ def word_view(text: str) -> str:
     placeholder is one word among several, not the only one.
     """
     return _HAN.sub(r" \1 ", text)
+
+
+#: What reading a model file may raise when it is missing, truncated or not a model.
+_UNREADABLE = (OSError, ValueError, KeyError, zipfile.BadZipFile)
 
 
 def data_fingerprint(data_dir: Path) -> str:
@@ -233,13 +237,30 @@ class Model:
             )
         partial.replace(path)  # never a half-written model for another process to read
 
+    @staticmethod
+    def _current_meta(data: Any, fingerprint: str) -> dict[str, Any] | None:
+        """The meta entry of an open model file; ``None`` when the model is stale."""
+        meta: dict[str, Any] = json.loads(data["meta"].tobytes().decode())
+        if meta.get("format") != FORMAT or meta.get("fingerprint") != fingerprint:
+            return None
+        return meta
+
+    @classmethod
+    def is_current(cls, path: Path, fingerprint: str) -> bool:
+        """Whether the model at ``path`` can be read and is not stale (its meta entry only)."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls._current_meta(data, fingerprint) is not None
+        except _UNREADABLE:
+            return False
+
     @classmethod
     def load(cls, path: Path, fingerprint: str) -> Model | None:
         """Read the model at ``path``; ``None`` when missing, unreadable or stale."""
         try:
             with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(data["meta"].tobytes().decode())
-                if meta.get("format") != FORMAT or meta.get("fingerprint") != fingerprint:
+                meta = cls._current_meta(data, fingerprint)
+                if meta is None:
                     return None
                 return cls(
                     meta["classes"],
@@ -248,7 +269,7 @@ class Model:
                     data["weights"],
                     data["intercept"],
                 )
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        except _UNREADABLE:
             return None
 
 
@@ -287,14 +308,7 @@ class EmbeddedNlu:
     @staticmethod
     def is_current(path: Path, data_dir: Path) -> bool:
         """Whether the model at ``path`` exists and was trained on ``data_dir`` as it is."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(data["meta"].tobytes().decode())
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            return False
-        return bool(
-            meta.get("format") == FORMAT and meta.get("fingerprint") == data_fingerprint(data_dir)
-        )
+        return Model.is_current(path, data_fingerprint(data_dir))
 
     @classmethod
     def load_or_train(cls, path: Path, data_dir: Path, threshold: float) -> EmbeddedNlu:
