@@ -7,7 +7,7 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends make \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --no-create-home --home-dir /app --shell /usr/sbin/nologin xoobay
-COPY pyproject.toml README.md Makefile babel.cfg ./
+COPY pyproject.toml constraints.txt README.md Makefile babel.cfg ./
 COPY bot ./bot
 COPY locales ./locales
 COPY nlu_data ./nlu_data

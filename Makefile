@@ -8,14 +8,15 @@ STAMP := $(VENV)/.installed
 # The optional dependencies installed with the bot: the test tools, except in the image.
 EXTRAS ?= [test]
 
-.PHONY: install install-test catalogs serve chat test lint typecheck check extract benchmark audit clean
+.PHONY: install install-test catalogs serve chat test lint typecheck check extract benchmark audit lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.$(EXTRAS)'
+# Every install takes the versions in constraints.txt (`make lock` refreshes them).
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.$(EXTRAS)'
 	touch $(STAMP)
 
 install: $(STAMP) catalogs
@@ -58,6 +59,15 @@ audit: $(STAMP)
 	test -x $(AUDIT)/bin/pip-audit || ($(PYTHON) -m venv $(AUDIT) && $(AUDIT)/bin/pip install --quiet pip-audit)
 	$(AUDIT)/bin/python scripts/pip-audit-mirror --skip-editable \
 		--path "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+
+# constraints.txt anew: the newest releases pyproject.toml admits, in a venv of their own.
+LOCK := $(VENV)-lock
+lock:
+	rm -rf $(LOCK) && $(PYTHON) -m venv $(LOCK)
+	$(LOCK)/bin/pip install --quiet --upgrade pip && $(LOCK)/bin/pip install --quiet -e '.[test]'
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(LOCK)/bin/pip freeze --exclude-editable --all | grep -v -E '^(pip|setuptools|wheel)=='; \
+	} >constraints.txt.new && mv constraints.txt.new constraints.txt && rm -rf $(LOCK)
 
 clean:
 	rm -rf $(VENV) $(AUDIT) data .pytest_cache .mypy_cache .ruff_cache
