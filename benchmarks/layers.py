@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -240,17 +239,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="xoobay-layers-") as tmp:
         folder = Path(tmp)
-        model = folder / "nlu-model.npz"
-        env = os.environ | {"NLU_MODEL_PATH": str(model)}
-        for command in ("train", "detect"):  # the model and the detector's cached word table
-            subprocess.run(
-                [sys.executable, "-m", "bot", command],
-                env=env,
-                input=b"",
-                check=True,
-                capture_output=True,
-                cwd=ROOT,
-            )
+        model = load.trained_model(folder)
         for number in range(1, args.rounds + 1):
             print(f"round {number}")
             for name, layers in VARIANTS.items():

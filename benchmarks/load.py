@@ -501,6 +501,23 @@ def speed_now() -> None:
     print(f"\n(Python speed now: the loop took {python_speed():.2f} s)", flush=True)
 
 
+def trained_model(folder: Path) -> Path:
+    """Train the NLU model into ``folder``, and build the detector's word table beside it."""
+    model = folder / "nlu-model.npz"
+    env = os.environ | {"NLU_MODEL_PATH": str(model)}
+    subprocess.run([sys.executable, "-m", "bot", "train"], env=env, check=True, capture_output=True)
+    # the language detector's word table is cached beside the model: build it now,
+    # as an installed bot has it, so start-up is measured as a restart measures it
+    subprocess.run(
+        [sys.executable, "-m", "bot", "detect"],
+        env=env,
+        input=b"",
+        check=True,
+        capture_output=True,
+    )
+    return model
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
@@ -531,20 +548,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="xoobay-load-") as tmp:
         folder = Path(tmp)
-        model = folder / "nlu-model.npz"
-        env = os.environ | {"NLU_MODEL_PATH": str(model)}
-        subprocess.run(
-            [sys.executable, "-m", "bot", "train"], env=env, check=True, capture_output=True
-        )
-        # the language detector's word table is cached beside the model: build it now,
-        # as an installed bot has it, so start-up is measured as a restart measures it
-        subprocess.run(
-            [sys.executable, "-m", "bot", "detect"],
-            env=env,
-            input=b"",
-            check=True,
-            capture_output=True,
-        )
+        model = trained_model(folder)
         results = {}
         for setup, (kind, processes) in SETUPS.items():
             if not args.only or setup in args.only:
