@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import insert
+from psycopg import pq
+from sqlalchemy import event, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot.app import Components
 from bot.core import Channel, Incoming, Outgoing
 from bot.storage import driver as pg
 from bot.storage.models import Message
+from bot.storage.store import Store
 from tests.test_storage import orphan_message
 
 on_postgres = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -218,3 +225,69 @@ async def test_a_dropped_connection_renews_the_whole_pool_as_sqlalchemy_does(
     # Only the first turn found a dead connection: the other two were renewed, not handed out.
     dead = [r for r in caplog.records if "pooled database connection was dead" in r.message]
     assert len(dead) == 1
+
+
+@contextmanager
+def round_trips(store: Store) -> Iterator[list[int]]:
+    """Count the round trips to the server of the connections ``store`` checks out.
+
+    libpq's own trace of the protocol: a round trip is a run of the client's messages
+    answered by the server's (``F`` lines, then ``B`` lines). The list holds the count
+    once the block ends.
+    """
+    traced: list[Any] = []
+
+    def checked_out(dbapi_connection: Any, *_: Any) -> None:
+        pgconn = dbapi_connection.driver_connection.pgconn
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        traced.append(pgconn)
+
+    engine = store._engine.sync_engine
+    counted: list[int] = []
+    with tempfile.TemporaryFile() as trace:
+        event.listen(engine, "checkout", checked_out)
+        try:
+            yield counted
+        finally:
+            event.remove(engine, "checkout", checked_out)
+            for pgconn in traced:
+                pgconn.untrace()
+        trace.seek(0)
+        sides = [line[:1] for line in trace.read().decode().splitlines() if line[:1] in "FB"]
+    counted.append(sum(1 for pair in itertools.pairwise(sides) if pair == ("F", "B")))
+
+
+@on_postgres
+async def test_a_message_costs_three_round_trips_the_writes_going_with_the_commit(
+    bot_on: Components, database_url: str
+) -> None:
+    """The BEGIN; the lock and the peek; the writes and the COMMIT (they took two before)."""
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    await bot_on.pipeline.handle(Incoming(info.id, "hello", "m1"))  # the pool is warm
+    with round_trips(bot_on.store) as counted:
+        replies = await bot_on.pipeline.handle(Incoming(info.id, "What are your hours?", "m2"))
+    assert replies and replies[0].intent == "faq_service_hours"
+    assert counted == [3]
+    async with await psycopg.AsyncConnection.connect(database_url) as other:  # committed
+        cursor = await other.execute(
+            "SELECT count(*) FROM messages WHERE conversation_id = %s", (info.id,)
+        )
+        assert await cursor.fetchone() == (2 * (1 + len(replies)),)
+
+
+async def test_a_turn_takes_no_statement_after_record(bot_on: Components) -> None:
+    """Record is a turn's last step (on PostgreSQL it is written with the COMMIT)."""
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    incoming = Incoming(info.id, "hi", "m1")
+    for late_step in ("session", "save_state", "replay"):
+        with pytest.raises(RuntimeError, match="after record"):
+            async with bot_on.store.turn(info.id, "m1") as turn:
+                await turn.record(incoming, language="en", intent=None, replies=[], state={})
+                if late_step == "session":
+                    turn.session  # noqa: B018 - opening it is the step
+                elif late_step == "save_state":
+                    await turn.save_state({"misses": 2})
+                else:
+                    await turn.replay("m1")
+    assert await bot_on.store.transcript(info.id) == []  # each of those turns rolled back

@@ -8,9 +8,11 @@ statements.py``). So on PostgreSQL these few run there, inside the turn's transa
 (its SQLAlchemy connection's own driver connection): SQLAlchemy still builds and
 compiles them, once; psycopg prepares them on each connection after a few uses.
 
-The lock and the peek go in one round trip (psycopg's pipeline mode, with the BEGIN):
-two statements, so the peek still reads what was committed while the turn waited for the
-lock, which one statement with both would not (its snapshot is taken before it waits).
+A turn takes three round trips: the BEGIN (psycopg waits for its answer before anything
+else, in pipeline mode too); the lock and the peek (psycopg's pipeline mode); the writes
+and the COMMIT. The lock and the peek are two statements, so the peek still reads what
+was committed while the turn waited for the lock, which one statement with both would
+not (its snapshot is taken before it waits).
 
 Errors are raised as SQLAlchemy's (:class:`sqlalchemy.exc.DBAPIError` and its kinds,
 as SQLAlchemy would raise them), so callers see one kind of error whichever way a
@@ -80,17 +82,26 @@ async def first_rows(
     connection: AsyncConnection,
     driver: psycopg.AsyncConnection[Any],
     statements: Sequence[tuple[Compiled, Mapping[str, Any]]],
+    *,
+    commit: bool = False,
 ) -> list[tuple[Any, ...] | None]:
     """Run ``statements`` in order in one round trip; return each one's first row.
 
+    With ``commit``, the transaction's COMMIT goes in the same round trip, after them:
+    the transaction ends here, and SQLAlchemy's own commit afterwards finds nothing to
+    do (psycopg sends no COMMIT outside a transaction). The COMMIT is sent as one more
+    statement of the pipeline: psycopg's ``commit()`` in a pipeline syncs at once, and
+    leaving the pipeline then syncs again, a second round trip.
+
     Raises:
-        sqlalchemy.exc.DBAPIError: The database refused a statement or cannot be reached.
+        sqlalchemy.exc.DBAPIError: The database refused a statement or the commit, or
+            cannot be reached.
     """
     sent: list[tuple[Compiled, dict[str, Any]]] = [
         (compiled, compiled.parameters(values)) for compiled, values in statements
     ]
     try:
-        if len(sent) == 1:
+        if len(sent) == 1 and not commit:
             cursor = driver.cursor()
             await cursor.execute(sent[0][0].sql, sent[0][1])
             return [await cursor.fetchone()]
@@ -100,6 +111,8 @@ async def first_rows(
                 cursor = driver.cursor()
                 await cursor.execute(compiled.sql, params)
                 cursors.append(cursor)
+            if commit:  # a statement, not commit(): that would add a round trip
+                await driver.cursor().execute("COMMIT")
         return [await cursor.fetchone() for cursor in cursors]
     except psycopg.Error as error:
         if driver.closed or driver.broken:

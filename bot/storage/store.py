@@ -10,9 +10,12 @@ Every message goes through here, so the common path is few statements on one
 connection: lock the conversation; one query for a retried message and an open ticket;
 insert the message and its replies and update the conversation (only when something
 changed); commit. On SQLite they run through SQLAlchemy Core; on PostgreSQL on psycopg's
-connection itself, the lock and the query in one round trip and the writes in one
-statement (see :mod:`bot.storage.driver`). An ORM session joins the same transaction
-only when a step needs one (tickets, orders, ratings).
+connection itself, the lock and the query in one round trip, then the writes in one
+statement with the COMMIT in the next (see :mod:`bot.storage.driver`). An ORM session joins the same
+transaction only when a step needs one (tickets, orders, ratings).
+
+:meth:`Turn.record` is a turn's last step: on PostgreSQL its statement waits for the end
+of the turn, to go with the COMMIT, so the turn refuses any statement after it.
 """
 
 from __future__ import annotations
@@ -234,6 +237,9 @@ class Turn:
         self._driver = driver  # PostgreSQL: psycopg's connection under ``connection``
         self._replay_checked = replay_checked
         self._session: AsyncSession | None = None
+        #: PostgreSQL: :meth:`record`'s statement, sent with the COMMIT by :meth:`_finish`.
+        self._pending: tuple[pg.Compiled, dict[str, Any]] | None = None
+        self._recorded = False
         self.conversation = conversation
         #: The values of the scalar queries the caller asked :meth:`Store.turn` to peek
         #: at (with the lock held), by name.
@@ -242,6 +248,7 @@ class Turn:
     @property
     def session(self) -> AsyncSession:
         """An ORM session in the turn's transaction: what a step writes commits with it."""
+        self._open()
         if self._session is None:
             self._session = AsyncSession(bind=self._connection, expire_on_commit=False)
         return self._session
@@ -253,6 +260,7 @@ class Turn:
 
     async def replay(self, client_message_id: str | None) -> list[Outgoing] | None:
         """Return the replies already stored for a retried message, else ``None``."""
+        self._open()
         if client_message_id is None:
             return None
         if self._replay_checked == client_message_id:
@@ -283,7 +291,11 @@ class Turn:
         replies: list[Outgoing],
         state: dict[str, Any],
     ) -> None:
-        """Save the incoming message, its replies and the new state in the transaction."""
+        """Save the incoming message, its replies and the new state in the transaction.
+
+        The turn's last step: no statement may follow it (see the module docstring).
+        """
+        self._open()
         conversation = self.conversation
         changes: dict[str, Any] = {}
         if language != conversation.language:
@@ -323,7 +335,7 @@ class Turn:
             for reply in replies
         ]
         if self._driver is not None:
-            # one statement, one round trip: the message, its replies, the conversation
+            # one statement, sent with the COMMIT: the message, its replies, the conversation
             params = {f"m_{k}": v for k, v in received_row.items()}
             for n, row in enumerate(reply_rows):
                 params |= {f"r{n}_{k}": v for k, v in row.items()}
@@ -334,8 +346,9 @@ class Turn:
             if compiled is None:
                 statement = _write_turn(*shape)
                 compiled = _WRITES[shape] = pg.compile_for(statement, self._connection.dialect)
-            await pg.first_rows(self._connection, self._driver, [(compiled, params)])
+            self._pending = (compiled, params)
             self._changed(changes)
+            self._recorded = True
             return
         received = await self._connection.scalar(_INSERT_RETURNING_ID, received_row)
         if reply_rows:
@@ -344,8 +357,10 @@ class Turn:
             )
         if changes:
             await self._update(**changes)
+        self._recorded = True
 
     async def _update(self, **changes: Any) -> None:
+        self._open()
         await self._connection.execute(
             update(_CONVERSATIONS)
             .where(_CONVERSATIONS.c.id == self.conversation.id)
@@ -358,11 +373,24 @@ class Turn:
             values = {f: getattr(self.conversation, f) for f in ConversationRow.__slots__}
             self.conversation = ConversationRow(**(values | changes))
 
+    def _open(self) -> None:
+        if self._recorded:
+            raise RuntimeError("a turn takes no statement after record()")
+
     async def _finish(self) -> None:
-        """Write what the ORM session holds (before the commit) and close it."""
+        """Write what the ORM session holds and close it; on PostgreSQL, write and commit.
+
+        On PostgreSQL :meth:`record`'s statement and the COMMIT go in one round trip; the
+        transaction's own commit then has nothing left to do. Elsewhere (and when nothing
+        was recorded) the transaction commits as usual after this.
+        """
         if self._session is not None:
             await self._session.flush()
             await self._session.close()
+        if self._pending is not None:
+            assert self._driver is not None
+            pending, self._pending = self._pending, None
+            await pg.first_rows(self._connection, self._driver, [pending], commit=True)
 
 
 _MESSAGE_FIELDS = (
