@@ -8,6 +8,13 @@ it), and, on that connection, the lock with the peek after it in one pipelined r
 trip. Printed: CPU (user and system, this process) and wall time per statement, for
 each way, twice over (the second round is the one to read: every cache is warm).
 
+Then what a turn's connection and transaction cost around its statements: the lock in a
+transaction of its own, begun and committed through SQLAlchemy's ``engine.begin()`` (as
+turns ran before 2026-12-06), through a pooled connection taken for psycopg
+(:class:`bot.storage.driver.Checkout`, as turns run now), and on one psycopg connection
+held throughout (no pool at all: the floor). Each way sends the same three round trips
+(BEGIN, the lock, COMMIT).
+
 It prints figures and asserts nothing.
 
 Run: .venv/bin/python benchmarks/statements.py [--count N]
@@ -45,39 +52,81 @@ async def measure(url: str, count: int) -> None:
     params = {"conversation_id": info.id, "client_message_id": "m1"}
     queries = {**HandoffFlow.PEEK, store.REPLAY: store._REPLAY_PEEK}
     peek = store._peek(queries).statement
-    async with engine.begin() as connection:
-        lock = pg.compile_for(store._LOCK, connection.dialect)
-        peeked = pg.compile_for(peek, connection.dialect)
-        driver = await pg.driver_of(connection)
+    lock = pg.compile_for(store._LOCK, engine.dialect)
+    peeked = pg.compile_for(peek, engine.dialect)
+    checkout = await pg.Checkout.take(engine)
+    connection = checkout.connection
 
-        async def sqlalchemy() -> None:
-            (await connection.execute(store._LOCK, params)).first()
+    async def sqlalchemy() -> None:
+        (await connection.execute(store._LOCK, params)).first()
 
-        async def driver_sql() -> None:
-            (await connection.exec_driver_sql(lock.sql, params)).first()
+    async def driver_sql() -> None:
+        (await connection.exec_driver_sql(lock.sql, params)).first()
 
-        async def psycopg_itself() -> None:
-            await pg.first_rows(connection, driver, [(lock, params)])
+    async def psycopg_itself() -> None:
+        await pg.first_rows(checkout, [(lock, params)])
 
-        async def pipelined_with_peek() -> None:
-            await pg.first_rows(connection, driver, [(lock, params), (peeked, params)])
+    async def pipelined_with_peek() -> None:
+        await pg.first_rows(checkout, [(lock, params), (peeked, params)])
 
-        ways: dict[str, Callable[[], Awaitable[None]]] = {
+    await rounds(
+        "way",
+        count,
+        {
             "SQLAlchemy execute(statement)": sqlalchemy,
             "SQLAlchemy exec_driver_sql(text)": driver_sql,
             "psycopg connection (driver.py)": psycopg_itself,
             "psycopg, lock + peek pipelined": pipelined_with_peek,
-        }
-        print(f"{'way':34} {'CPU ms/call':>11} {'wall ms/call':>12}")
-        for round_ in (1, 2):
-            print(f"round {round_}")
-            for name, way in ways.items():
-                cpu, wall = time.process_time(), time.perf_counter()
-                for _ in range(count):
-                    await way()
-                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-                print(f"  {name:32} {cpu / count * 1000:11.3f} {wall / count * 1000:12.3f}")
+        },
+    )
+    await checkout.release(None)
+
+    async def engine_begin() -> None:
+        async with engine.begin() as connection:
+            raw = await connection.get_raw_connection()
+            taken = pg.Checkout(engine, raw)  # its statements run on psycopg, as before
+            await pg.first_rows(taken, [(lock, params)])
+
+    async def pooled_checkout() -> None:
+        taken = await pg.Checkout.take(engine)
+        try:
+            await pg.first_rows(taken, [(lock, params)])  # the COMMIT in release(), as above
+        finally:
+            await taken.release(None)
+
+    held = await psycopg.AsyncConnection.connect(url)
+
+    async def one_connection() -> None:
+        cursor = held.cursor()
+        await cursor.execute(lock.sql, params)
+        await cursor.fetchone()
+        await held.commit()
+
+    print()
+    await rounds(
+        "a transaction with the lock",
+        count,
+        {
+            "SQLAlchemy engine.begin(), commit": engine_begin,
+            "pooled checkout (driver.py)": pooled_checkout,
+            "one psycopg connection, no pool": one_connection,
+        },
+    )
+    await held.close()
     await engine.dispose()
+
+
+async def rounds(title: str, count: int, ways: dict[str, Callable[[], Awaitable[None]]]) -> None:
+    """Run each way ``count`` times, twice over, and print its CPU and wall time per call."""
+    print(f"{title:34} {'CPU ms/call':>11} {'wall ms/call':>12}")
+    for round_ in (1, 2):
+        print(f"round {round_}")
+        for name, way in ways.items():
+            cpu, wall = time.process_time(), time.perf_counter()
+            for _ in range(count):
+                await way()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            print(f"  {name:32} {cpu / count * 1000:11.3f} {wall / count * 1000:12.3f}")
 
 
 def main() -> None:

@@ -93,13 +93,13 @@ async def test_a_turn_that_finds_its_pooled_connection_dead_begins_again_on_a_ne
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
     await bot_on.pipeline.handle(Incoming(info.id, "hello", "m1"))
     async with bot_on.store.turn(info.id) as turn:  # the one connection of the turns' pool
-        backend = turn._driver.info.backend_pid
+        backend = turn._checkout.driver.info.backend_pid
     await terminate(database_url, backend)
     # The lock found the connection dead before the turn did anything: it begins again.
     replies = await bot_on.pipeline.handle(Incoming(info.id, "hello again", "m2"))
     assert replies and replies[0].intent == "greet"
     async with bot_on.store.turn(info.id) as turn:
-        assert turn._driver.info.backend_pid != backend
+        assert turn._checkout.driver.info.backend_pid != backend
     transcript = await bot_on.store.transcript(info.id)
     assert [m.text for m in transcript if m.direction == "in"] == ["hello", "hello again"]
 
@@ -110,7 +110,7 @@ async def test_a_new_conversation_begins_again_when_its_pooled_connection_is_dea
 ) -> None:
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
     async with bot_on.store.turn(info.id) as turn:  # the one connection of the writes' pool
-        backend = turn._driver.info.backend_pid
+        backend = turn._checkout.driver.info.backend_pid
     await terminate(database_url, backend)
     created, token = await bot_on.store.create_conversation(Channel.WEB)
     await bot_on.store.verify_token(created.id, token)
@@ -124,7 +124,7 @@ async def test_a_connection_lost_within_a_turn_fails_it_with_sqlalchemys_error_t
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
     with pytest.raises(OperationalError) as raised:
         async with bot_on.store.turn(info.id, "m1") as turn:
-            await terminate(database_url, turn._driver.info.backend_pid)
+            await terminate(database_url, turn._checkout.driver.info.backend_pid)
             await turn.record(
                 Incoming(info.id, "hello", "m1"), language="en", intent=None, replies=[], state={}
             )
@@ -142,8 +142,9 @@ async def test_a_refused_statement_raises_sqlalchemys_kind_of_error(bot_on: Comp
     orphan = orphan_message("write to jane.doe@example.com")
     with pytest.raises(IntegrityError) as raised:
         async with bot_on.store.turn(info.id) as turn:
-            compiled = pg.compile_for(orphan, turn._connection.dialect)
-            await pg.first_rows(turn._connection, turn._driver, [(compiled, {})])
+            assert turn._checkout is not None
+            compiled = pg.compile_for(orphan, turn._checkout.dialect)
+            await pg.first_rows(turn._checkout, [(compiled, {})])
     assert isinstance(raised.value, DBAPIError)
     assert not raised.value.connection_invalidated
     assert isinstance(raised.value.orig, psycopg.errors.ForeignKeyViolation)
@@ -201,8 +202,8 @@ async def test_a_dropped_connection_renews_the_whole_pool_as_sqlalchemy_does(
 
     async def hold(chat_id: str, entered: asyncio.Event, release: asyncio.Event) -> None:
         async with bot_on.store.turn(chat_id) as turn:
-            assert turn._driver is not None
-            backends.add(turn._driver.info.backend_pid)
+            assert turn._checkout is not None
+            backends.add(turn._checkout.driver.info.backend_pid)
             entered.set()
             await release.wait()
 

@@ -26,10 +26,10 @@ import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ScalarSelect,
@@ -49,9 +49,6 @@ from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
 from bot.storage import driver as pg
 from bot.storage.models import Base, Conversation, Customer, Message, utcnow
-
-if TYPE_CHECKING:
-    import psycopg
 
 log = logging.getLogger(__name__)
 _CONVERSATIONS = Base.metadata.tables[Conversation.__tablename__]
@@ -227,14 +224,14 @@ class Turn:
 
     def __init__(
         self,
-        connection: AsyncConnection,
+        connection: AsyncConnection | pg.Checkout,
         conversation: ConversationRow,
         peeked: Mapping[str, Any] | None = None,
         replay_checked: str | None = None,
-        driver: psycopg.AsyncConnection[Any] | None = None,
     ) -> None:
-        self._connection = connection
-        self._driver = driver  # PostgreSQL: psycopg's connection under ``connection``
+        # PostgreSQL: the pooled connection, used through psycopg; SQLite: SQLAlchemy's
+        self._checkout = connection if isinstance(connection, pg.Checkout) else None
+        self._sqlite = None if isinstance(connection, pg.Checkout) else connection
         self._replay_checked = replay_checked
         self._session: AsyncSession | None = None
         #: PostgreSQL: :meth:`record`'s statement, sent with the COMMIT by :meth:`_finish`.
@@ -244,6 +241,14 @@ class Turn:
         #: The values of the scalar queries the caller asked :meth:`Store.turn` to peek
         #: at (with the lock held), by name.
         self.peeked: dict[str, Any] = dict(peeked or {})
+
+    @property
+    def _connection(self) -> AsyncConnection:
+        """SQLAlchemy's connection in the turn's transaction (on PostgreSQL built on use)."""
+        if self._checkout is not None:
+            return self._checkout.connection
+        assert self._sqlite is not None
+        return self._sqlite
 
     @property
     def session(self) -> AsyncSession:
@@ -334,7 +339,7 @@ class Turn:
             }
             for reply in replies
         ]
-        if self._driver is not None:
+        if self._checkout is not None:
             # one statement, sent with the COMMIT: the message, its replies, the conversation
             params = {f"m_{k}": v for k, v in received_row.items()}
             for n, row in enumerate(reply_rows):
@@ -345,7 +350,7 @@ class Turn:
             compiled = _WRITES.get(shape)
             if compiled is None:
                 statement = _write_turn(*shape)
-                compiled = _WRITES[shape] = pg.compile_for(statement, self._connection.dialect)
+                compiled = _WRITES[shape] = pg.compile_for(statement, self._checkout.dialect)
             self._pending = (compiled, params)
             self._changed(changes)
             self._recorded = True
@@ -388,9 +393,9 @@ class Turn:
             await self._session.flush()
             await self._session.close()
         if self._pending is not None:
-            assert self._driver is not None
+            assert self._checkout is not None
             pending, self._pending = self._pending, None
-            await pg.first_rows(self._connection, self._driver, [pending], commit=True)
+            await pg.first_rows(self._checkout, [pending], commit=True)
 
 
 _MESSAGE_FIELDS = (
@@ -506,21 +511,28 @@ _LOCK_COMPILED: list[pg.Compiled] = []  # _LOCK for psycopg, once compiled
 
 
 async def _lock_and_peek(
-    connection: AsyncConnection,
-    driver: psycopg.AsyncConnection[Any],
-    peeking: _Peek | None,
-    params: dict[str, Any],
+    checkout: pg.Checkout, peeking: _Peek | None, params: dict[str, Any]
 ) -> tuple[Any, tuple[Any, ...]]:
     """PostgreSQL: lock the conversation, then peek, in one round trip (see driver.py)."""
     if not _LOCK_COMPILED:
-        _LOCK_COMPILED.append(pg.compile_for(_LOCK, connection.dialect))
+        _LOCK_COMPILED.append(pg.compile_for(_LOCK, checkout.dialect))
     statements = [(_LOCK_COMPILED[0], params)]
     if peeking is not None:
         if peeking.compiled is None:
-            peeking.compiled = pg.compile_for(peeking.statement, connection.dialect)
+            peeking.compiled = pg.compile_for(peeking.statement, checkout.dialect)
         statements.append((peeking.compiled, params))
-    rows = await pg.first_rows(connection, driver, statements)
+    rows = await pg.first_rows(checkout, statements)
     return rows[0], (tuple(rows[1] or ()) if peeking is not None else ())
+
+
+def _releasing(checkout: pg.Checkout) -> Callable[..., Awaitable[bool]]:
+    """An exit callback that ends ``checkout``'s transaction (see :meth:`pg.Checkout.release`)."""
+
+    async def release(_: Any, error: BaseException | None, __: Any) -> bool:
+        await checkout.release(error)
+        return False
+
+    return release
 
 
 def _found_disconnected(error: DBAPIError) -> bool:
@@ -709,36 +721,45 @@ class Store:
             queries[REPLAY] = _REPLAY_PEEK
         peeking = _peek(queries) if queries else None
         async with self._write_lock or nullcontext(), AsyncExitStack() as stack:
-            connection, driver, found, values = await self._begin_locked(stack, peeking, params)
+            connection, found, values = await self._begin_locked(stack, peeking, params)
             if found is None:
                 raise ConversationNotFound(conversation_id)
             peeked: dict[str, Any] = (
                 dict(zip(queries, values, strict=True)) if peeking is not None else {}
             )
             row = ConversationRow(*found)
-            turn = Turn(connection, row, peeked, client_message_id, driver)
+            turn = Turn(connection, row, peeked, client_message_id)
             yield turn
             await turn._finish()
 
     async def _begin_locked(
         self, stack: AsyncExitStack, peeking: _Peek | None, params: dict[str, Any]
-    ) -> tuple[AsyncConnection, psycopg.AsyncConnection[Any] | None, Any, tuple[Any, ...]]:
-        """Begin a turn's transaction (closed with ``stack``), lock and peek.
+    ) -> tuple[AsyncConnection | pg.Checkout, Any, tuple[Any, ...]]:
+        """Begin a turn's transaction (ended with ``stack``), lock and peek.
+
+        On PostgreSQL the turn takes a pooled connection for psycopg (see driver.py); on
+        SQLite a connection of SQLAlchemy's, in ``engine.begin()``.
 
         The lock is the transaction's first statement, so when it finds the pooled
         connection dead (the database restarted since it was last used) nothing has been
         done yet: SQLAlchemy renews the pool, and the turn begins once more on a new
         connection instead of failing a customer's message on a database that is back.
         """
+        postgresql = self._engine.dialect.name == "postgresql"
         for retry in (True, False):
             scope = AsyncExitStack()
-            connection = await scope.enter_async_context(self._engine.begin())
-            driver, values = None, ()
+            connection: AsyncConnection | pg.Checkout
+            values: tuple[Any, ...] = ()
+            if postgresql:
+                connection = checkout = await pg.Checkout.take(self._engine)
+                scope.push_async_exit(_releasing(checkout))
+            else:
+                connection = await scope.enter_async_context(self._engine.begin())
             try:
-                if connection.dialect.name == "postgresql":
-                    driver = await pg.driver_of(connection)
-                    found, values = await _lock_and_peek(connection, driver, peeking, params)
+                if postgresql:
+                    found, values = await _lock_and_peek(checkout, peeking, params)
                 else:
+                    assert isinstance(connection, AsyncConnection)
                     found = (await connection.execute(_LOCK, params)).first()
                     if found is not None and peeking is not None:
                         values = (await connection.execute(peeking.statement, params)).one()
@@ -748,7 +769,7 @@ class Store:
                     continue
                 raise
             stack.push_async_exit(scope)
-            return connection, driver, found, values
+            return connection, found, values
         raise AssertionError("unreachable")
 
     async def transcript(self, conversation_id: str, limit: int = 200) -> list[StoredMessage]:
