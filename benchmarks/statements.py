@@ -12,8 +12,9 @@ Then what a turn's connection and transaction cost around its statements: the lo
 transaction of its own, begun and committed through SQLAlchemy's ``engine.begin()`` (as
 turns ran before 2026-12-06), through a pooled connection taken for psycopg
 (:class:`bot.storage.driver.Checkout`, as turns run now), and on one psycopg connection
-held throughout (no pool at all: the floor). Each way sends the same three round trips
-(BEGIN, the lock, COMMIT).
+held throughout (no pool at all: the floor). Each way sends BEGIN, the lock and COMMIT:
+the pooled checkout in two round trips (BEGIN with the lock, as a turn sends them), the
+others in three.
 
 It prints figures and asserts nothing.
 
@@ -90,7 +91,7 @@ async def measure(url: str, count: int) -> None:
     async def pooled_checkout() -> None:
         taken = await pg.Checkout.take(engine)
         try:
-            await pg.first_rows(taken, [(lock, params)])  # the COMMIT in release(), as above
+            await pg.first_rows(taken, [(lock, params)], begin=True)  # COMMIT in release()
         finally:
             await taken.release(None)
 

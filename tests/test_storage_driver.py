@@ -15,6 +15,7 @@ import pytest
 from psycopg import pq
 from sqlalchemy import event, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.util import greenlet_spawn
 
 from bot.app import Components
 from bot.core import Channel, Incoming, Outgoing
@@ -44,6 +45,21 @@ async def _until_one_waits_for_a_lock(database_url: str) -> None:
                 break
             await asyncio.sleep(0.01)
         assert await _waiting_for_a_lock(watch) == 1, "nothing waited for the lock"
+
+
+async def autocommit_of_pooled(store: Store) -> list[bool]:
+    """psycopg's autocommit setting of every connection waiting in the store's pool.
+
+    A turn sends its own BEGIN, with psycopg in autocommit mode (driver.Checkout); every
+    other user of the pool relies on psycopg's BEGIN, so none may find it on.
+    """
+    engine = store._engine
+    taken = [await engine.raw_connection() for _ in range(engine.sync_engine.pool.checkedin())]
+    try:
+        return [bool(pooled.driver_connection.autocommit) for pooled in taken]  # type: ignore[union-attr]
+    finally:
+        for pooled in taken:
+            await greenlet_spawn(pooled.close)
 
 
 @on_postgres
@@ -149,6 +165,7 @@ async def test_a_refused_statement_raises_sqlalchemys_kind_of_error(bot_on: Comp
     assert not raised.value.connection_invalidated
     assert isinstance(raised.value.orig, psycopg.errors.ForeignKeyViolation)
     assert "jane.doe" not in str(raised.value)  # what customers wrote never reaches a log
+    assert await autocommit_of_pooled(bot_on.store) == [False]
     async with bot_on.store.turn(info.id) as turn:  # the connection is still good
         assert turn.conversation.id == info.id
 
@@ -185,6 +202,8 @@ async def test_a_turn_cancelled_while_waiting_for_the_lock_leaves_a_usable_pool(
         assert replies and replies[0].intent == "thanks"
     transcript = await bot_on.store.transcript(info.id)
     assert [m.text for m in transcript if m.direction == "in"] == ["hello", *["thanks"] * 3]
+    pooled = await autocommit_of_pooled(bot_on.store)
+    assert pooled and not any(pooled)
 
 
 @on_postgres
@@ -260,16 +279,15 @@ def round_trips(store: Store) -> Iterator[list[int]]:
 
 
 @on_postgres
-async def test_a_message_costs_three_round_trips_the_writes_going_with_the_commit(
-    bot_on: Components, database_url: str
-) -> None:
-    """The BEGIN; the lock and the peek; the writes and the COMMIT (they took two before)."""
+async def test_a_message_costs_two_round_trips(bot_on: Components, database_url: str) -> None:
+    """The BEGIN, the lock and the peek; the writes and the COMMIT (four before 2026-12-06)."""
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
     await bot_on.pipeline.handle(Incoming(info.id, "hello", "m1"))  # the pool is warm
     with round_trips(bot_on.store) as counted:
         replies = await bot_on.pipeline.handle(Incoming(info.id, "What are your hours?", "m2"))
     assert replies and replies[0].intent == "faq_service_hours"
-    assert counted == [3]
+    assert counted == [2]
+    assert await autocommit_of_pooled(bot_on.store) == [False]
     async with await psycopg.AsyncConnection.connect(database_url) as other:  # committed
         cursor = await other.execute(
             "SELECT count(*) FROM messages WHERE conversation_id = %s", (info.id,)

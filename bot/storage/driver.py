@@ -8,11 +8,10 @@ statements.py``). So on PostgreSQL these few run there, inside the turn's transa
 (its SQLAlchemy connection's own driver connection): SQLAlchemy still builds and
 compiles them, once; psycopg prepares them on each connection after a few uses.
 
-A turn takes three round trips: the BEGIN (psycopg waits for its answer before anything
-else, in pipeline mode too); the lock and the peek (psycopg's pipeline mode); the writes
-and the COMMIT. The lock and the peek are two statements, so the peek still reads what
-was committed while the turn waited for the lock, which one statement with both would
-not (its snapshot is taken before it waits).
+A turn takes two round trips (psycopg's pipeline mode): the BEGIN, the lock and the
+peek; then the writes and the COMMIT. The lock and the peek are two statements, so the
+peek still reads what was committed while the turn waited for the lock, which one
+statement with both would not (its snapshot is taken before it waits).
 
 A turn takes its connection from SQLAlchemy's pool itself (:class:`Checkout`), without
 SQLAlchemy's ``Connection`` and transaction around it: they cost more CPU than the
@@ -84,8 +83,11 @@ def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
 class Checkout:
     """A connection of SQLAlchemy's pool, taken for one transaction and used through psycopg.
 
-    psycopg begins the transaction with the first statement. :meth:`release` ends it and
-    returns the connection to the pool.
+    The transaction's BEGIN is the caller's first statement, sent with the next ones
+    (:func:`first_rows` with ``begin``): psycopg's own BEGIN would take a round trip of its
+    own, so the connection is in psycopg's autocommit mode while taken, and psycopg sends
+    none. :meth:`release` ends the transaction and gives the connection back to the pool
+    out of autocommit mode, or drops it: the pool's other users rely on psycopg's BEGIN.
     """
 
     def __init__(self, engine: AsyncEngine, pooled: PoolProxiedConnection) -> None:
@@ -97,7 +99,7 @@ class Checkout:
 
     @classmethod
     async def take(cls, engine: AsyncEngine) -> Checkout:
-        """Take a connection from ``engine``'s pool.
+        """Take a connection from ``engine``'s pool; its transaction is not begun yet.
 
         Raises:
             sqlalchemy.exc.DBAPIError: The database cannot be reached (a new connection
@@ -108,7 +110,15 @@ class Checkout:
             pooled = await engine.raw_connection()
         except psycopg.Error as error:
             raise _translated(engine, error, None, None) from error
-        return cls(engine, pooled)
+        taken = cls(engine, pooled)
+        try:
+            await taken.driver.set_autocommit(True)  # no round trip: psycopg's own setting
+        except BaseException as error:
+            await taken.release(error)
+            if isinstance(error, psycopg.Error):
+                raise _translated(engine, error, None, None) from error
+            raise
+        return taken
 
     @property
     def dialect(self) -> Dialect:
@@ -119,8 +129,7 @@ class Checkout:
     def connection(self) -> AsyncConnection:
         """SQLAlchemy's connection over this one, in its transaction (built on first use).
 
-        Building it sends nothing: SQLAlchemy's transaction only records the one psycopg
-        is in (the dialect's BEGIN is psycopg's own, at the next statement).
+        Building it sends nothing: SQLAlchemy's transaction only records the one begun.
         """
         if self._connection is None:
             sync = Connection(self.engine.sync_engine, connection=self._pooled)
@@ -132,27 +141,33 @@ class Checkout:
         """Commit (or, after ``error``, roll back) and return the connection to the pool.
 
         A transaction that committed with its last statement (:func:`first_rows` with
-        ``commit``) has nothing left: psycopg sends no COMMIT outside a transaction. After
-        an error the pool's reset rolls back; a connection that cannot is dropped.
+        ``commit``) has nothing left: psycopg sends no COMMIT outside a transaction. A
+        connection that cannot be brought back out of its transaction and out of
+        autocommit mode (it broke; a cancellation came in between) is dropped.
 
         Raises:
-            sqlalchemy.exc.DBAPIError: The commit failed (the connection is returned).
+            sqlalchemy.exc.DBAPIError: The commit failed.
         """
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            try:
-                if error is None:
-                    await connection.commit()
-            finally:
-                await connection.close()  # rolls back what is left, returns the connection
-            return
+        driver = self.driver
+        failure: psycopg.Error | None = None
         try:
             if error is None:
-                await self.driver.commit()
+                await driver.commit()
+            else:
+                await driver.rollback()
+            await driver.set_autocommit(False)
         except psycopg.Error as failed:
-            raise _translated(self.engine, failed, "COMMIT", None) from failed
+            failure = failed
         finally:
-            await greenlet_spawn(self._pooled.close)
+            connection, self._connection = self._connection, None
+            if (driver.autocommit or failure is not None) and self._pooled.is_valid:
+                await greenlet_spawn(self._pooled.invalidate, failure)
+            if connection is not None:
+                await connection.close()  # gives back the pooled connection
+            else:
+                await greenlet_spawn(self._pooled.close)
+        if failure is not None and error is None:
+            raise _translated(self.engine, failure, "COMMIT", None) from failure
 
 
 def _translated(
@@ -173,9 +188,13 @@ async def first_rows(
     checkout: Checkout,
     statements: Sequence[tuple[Compiled, Mapping[str, Any]]],
     *,
+    begin: bool = False,
     commit: bool = False,
 ) -> list[tuple[Any, ...] | None]:
     """Run ``statements`` in order in one round trip; return each one's first row.
+
+    With ``begin``, the transaction's BEGIN goes first, in the same round trip (see
+    :class:`Checkout`): a transaction's first statements are sent with it.
 
     With ``commit``, the transaction's COMMIT goes in the same round trip, after them:
     the transaction ends here, and SQLAlchemy's own commit afterwards finds nothing to
@@ -192,12 +211,14 @@ async def first_rows(
     ]
     driver = checkout.driver
     try:
-        if len(sent) == 1 and not commit:
+        if len(sent) == 1 and not (begin or commit):
             cursor = driver.cursor()
             await cursor.execute(sent[0][0].sql, sent[0][1])
             return [await cursor.fetchone()]
         cursors = []
         async with driver.pipeline():
+            if begin:
+                await driver.cursor().execute("BEGIN")
             for compiled, params in sent:
                 cursor = driver.cursor()
                 await cursor.execute(compiled.sql, params)

@@ -10,9 +10,9 @@ Every message goes through here, so the common path is few statements on one
 connection: lock the conversation; one query for a retried message and an open ticket;
 insert the message and its replies and update the conversation (only when something
 changed); commit. On SQLite they run through SQLAlchemy Core; on PostgreSQL on psycopg's
-connection itself, the lock and the query in one round trip, then the writes in one
-statement with the COMMIT in the next (see :mod:`bot.storage.driver`). An ORM session joins the same
-transaction only when a step needs one (tickets, orders, ratings).
+connection itself, in two round trips: the BEGIN, the lock and the query; then the
+writes in one statement with the COMMIT (see :mod:`bot.storage.driver`). An ORM session
+joins the same transaction only when a step needs one (tickets, orders, ratings).
 
 :meth:`Turn.record` is a turn's last step: on PostgreSQL its statement waits for the end
 of the turn, to go with the COMMIT, so the turn refuses any statement after it.
@@ -521,7 +521,7 @@ async def _lock_and_peek(
         if peeking.compiled is None:
             peeking.compiled = pg.compile_for(peeking.statement, checkout.dialect)
         statements.append((peeking.compiled, params))
-    rows = await pg.first_rows(checkout, statements)
+    rows = await pg.first_rows(checkout, statements, begin=True)
     return rows[0], (tuple(rows[1] or ()) if peeking is not None else ())
 
 
@@ -750,16 +750,13 @@ class Store:
             scope = AsyncExitStack()
             connection: AsyncConnection | pg.Checkout
             values: tuple[Any, ...] = ()
-            if postgresql:
-                connection = checkout = await pg.Checkout.take(self._engine)
-                scope.push_async_exit(_releasing(checkout))
-            else:
-                connection = await scope.enter_async_context(self._engine.begin())
             try:
                 if postgresql:
+                    connection = checkout = await pg.Checkout.take(self._engine)
+                    scope.push_async_exit(_releasing(checkout))
                     found, values = await _lock_and_peek(checkout, peeking, params)
                 else:
-                    assert isinstance(connection, AsyncConnection)
+                    connection = await scope.enter_async_context(self._engine.begin())
                     found = (await connection.execute(_LOCK, params)).first()
                     if found is not None and peeking is not None:
                         values = (await connection.execute(peeking.statement, params)).one()
