@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import pq
-from sqlalchemy import event, insert
+from sqlalchemy import Integer, bindparam, event, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.util import greenlet_spawn
 
@@ -168,6 +168,19 @@ async def test_a_refused_statement_raises_sqlalchemys_kind_of_error(bot_on: Comp
     assert await autocommit_of_pooled(bot_on.store) == [False]
     async with bot_on.store.turn(info.id) as turn:  # the connection is still good
         assert turn.conversation.id == info.id
+
+
+@on_postgres
+async def test_one_query_twice_in_a_round_trip_gives_each_its_own_row(bot_on: Components) -> None:
+    """A connection keeps one cursor per query; a query sent twice at once needs two."""
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    echo = select(bindparam("n", type_=Integer))
+    async with bot_on.store.turn(info.id) as turn:
+        assert turn._checkout is not None
+        compiled = pg.compile_for(echo, turn._checkout.dialect)
+        for _ in range(2):  # the second time on the connection's kept cursors
+            rows = await pg.first_rows(turn._checkout, [(compiled, {"n": 1}), (compiled, {"n": 2})])
+            assert rows == [(1,), (2,)]
 
 
 def test_json_parameters_are_sent_as_sqlalchemy_sends_them() -> None:
