@@ -5,8 +5,8 @@ retried message, an open ticket), write the messages. A bot process is CPU-bound
 through SQLAlchemy's execution each of them cost about 0.4 ms of CPU on the development
 machine, against 0.15 ms run on the psycopg connection underneath (``benchmarks/
 statements.py``). So on PostgreSQL these few run there, inside the turn's transaction
-(its SQLAlchemy connection's own driver connection): SQLAlchemy still builds and
-compiles them, once; psycopg prepares them on each connection after a few uses.
+on its pooled connection: SQLAlchemy still builds and compiles them, once; psycopg
+prepares them on each connection after a few uses.
 
 A turn takes two round trips (psycopg's pipeline mode): the BEGIN, the lock and the
 peek; then the writes and the COMMIT. The lock and the peek are two statements, so the
@@ -14,9 +14,9 @@ peek still reads what was committed while the turn waited for the lock, which on
 statement with both would not (its snapshot is taken before it waits).
 
 A turn takes its connection from SQLAlchemy's pool itself (:class:`Checkout`), without
-SQLAlchemy's ``Connection`` and transaction around it: they cost more CPU than the
-turn's statements (``engine.begin()`` and its commit, 0.24 ms a message on the
-development machine, against 0.11 ms for taking and returning the pooled connection).
+SQLAlchemy's ``Connection`` and transaction around it: a transaction with the lock cost
+0.61 ms of CPU through ``engine.begin()`` and 0.45 ms on the pooled connection itself, on
+the development machine (``benchmarks/statements.py``).
 The pool stays SQLAlchemy's: its size, its timeout, its reset of a returned connection
 and its renewal after the server restarted. A turn whose step needs SQLAlchemy (the
 ORM of orders, tickets, ratings) gets a ``Connection`` built over the same connection,
@@ -57,11 +57,7 @@ class Compiled:
     json: frozenset[str]
     #: ``sql`` as sent (the database's encoding is UTF-8): encoded once, and one object,
     #: which :meth:`Checkout.cursor` relies on.
-    query: bytes = b""
-
-    def __post_init__(self) -> None:
-        if not self.query:
-            object.__setattr__(self, "query", self.sql.encode())
+    query: bytes
 
     def parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters to send for ``values`` (by bind name)."""
@@ -84,7 +80,8 @@ def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
     json = frozenset(
         name for bind, name in compiled.bind_names.items() if isinstance(bind.type, JSON)
     )
-    return Compiled(str(compiled), defaults, json)
+    sql = str(compiled)
+    return Compiled(sql, defaults, json, sql.encode())
 
 
 class Checkout:
@@ -143,6 +140,13 @@ class Checkout:
         if cursor is None:
             cursor = self._cursors[query] = self.driver.cursor()
         return cursor
+
+    async def __aenter__(self) -> Checkout:
+        return self
+
+    async def __aexit__(self, _: Any, error: BaseException | None, __: Any) -> None:
+        """Release the connection: commit, or roll back after ``error``."""
+        await self.release(error)
 
     @property
     def dialect(self) -> Dialect:

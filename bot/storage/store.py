@@ -26,7 +26,7 @@ import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -525,16 +525,6 @@ async def _lock_and_peek(
     return rows[0], (tuple(rows[1] or ()) if peeking is not None else ())
 
 
-def _releasing(checkout: pg.Checkout) -> Callable[..., Awaitable[bool]]:
-    """An exit callback that ends ``checkout``'s transaction (see :meth:`pg.Checkout.release`)."""
-
-    async def release(_: Any, error: BaseException | None, __: Any) -> bool:
-        await checkout.release(error)
-        return False
-
-    return release
-
-
 def _found_disconnected(error: DBAPIError) -> bool:
     """Whether ``error`` is a pooled connection found dead, now replaced with the pool."""
     if error.connection_invalidated:
@@ -752,8 +742,8 @@ class Store:
             values: tuple[Any, ...] = ()
             try:
                 if postgresql:
-                    connection = checkout = await pg.Checkout.take(self._engine)
-                    scope.push_async_exit(_releasing(checkout))
+                    taken = await pg.Checkout.take(self._engine)
+                    connection = checkout = await scope.enter_async_context(taken)
                     found, values = await _lock_and_peek(checkout, peeking, params)
                 else:
                     connection = await scope.enter_async_context(self._engine.begin())
