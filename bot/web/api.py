@@ -29,6 +29,7 @@ from bot.errors import (
 )
 from bot.language import normalize_tag
 from bot.orders.identity import verify_identity
+from bot.web.direct import DirectRoute
 from bot.web.limits import RateLimited
 from bot.web.schemas import (
     ConversationCreated,
@@ -132,7 +133,6 @@ def router(bot: Components) -> APIRouter:
         )
         return ConversationCreated(id=info.id, token=token)
 
-    @api.post("/conversations/{conversation_id}/messages", response_model=Replies, responses=ERRORS)
     async def post_message(
         request: Request,
         conversation_id: str,
@@ -180,6 +180,16 @@ def router(bot: Components) -> APIRouter:
                 for o in outgoing
             ]
         )
+
+    # every customer message is this request: handled directly (see bot.web.direct)
+    api.add_api_route(
+        "/conversations/{conversation_id}/messages",
+        post_message,
+        methods=["POST"],
+        response_model=Replies,
+        responses=ERRORS,
+        route_class_override=DirectRoute,
+    )
 
     @api.get(
         "/conversations/{conversation_id}/messages", response_model=Transcript, responses=ERRORS
