@@ -10,7 +10,8 @@ under uvicorn and a queue of ten psycopg connections. Its tables are its own (``
 - ``sqlalchemy``: the turn inside SQLAlchemy's ``engine.begin()`` (the bot's engine
   settings, :func:`bot.storage.db.create_engine`), its statements on the connection under;
 - ``fastapi``: the message endpoint declared in FastAPI with the bot's ``MessageIn`` and
-  ``Replies``, its token read from a ``Header`` parameter.
+  ``Replies``, its token read from a ``Header`` parameter; ``direct``: the same endpoint
+  on the bot's :class:`bot.web.direct.DirectRoute`, as the bot declares it.
 
 Then the bot itself (``python -m bot serve``). Each runs alone, one process, the load
 client of ``benchmarks/load.py`` at 10 concurrent conversations, all variants in turn,
@@ -65,6 +66,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "core + SQLAlchemy's transaction": {"LAYERS": "sqlalchemy"},
     "core + FastAPI endpoint": {"LAYERS": "fastapi"},
     "core + both": {"LAYERS": "sqlalchemy,fastapi"},
+    "core + FastAPI, DirectRoute": {"LAYERS": "fastapi,direct"},
 }
 
 
@@ -165,13 +167,13 @@ def core_app() -> Any:
     from fastapi import Request as FastApiRequest
 
     from bot.core import Action
+    from bot.web.direct import DirectRoute
     from bot.web.schemas import MessageIn, Replies, ReplyOut
 
     app = FastAPI(lifespan=lifespan)
     app.add_route("/api/v1/conversations", create, methods=["POST"])
     app.add_route("/healthz", healthz)
 
-    @app.post("/api/v1/conversations/{conversation_id}/messages", response_model=Replies)
     async def post_message(
         request: FastApiRequest,
         conversation_id: str,
@@ -186,6 +188,14 @@ def core_app() -> Any:
             ]
         )
 
+    route = {"route_class_override": DirectRoute} if "direct" in layers else {}
+    app.add_api_route(
+        "/api/v1/conversations/{conversation_id}/messages",
+        post_message,
+        methods=["POST"],
+        response_model=Replies,
+        **route,
+    )
     return app
 
 
