@@ -181,6 +181,36 @@ def test_100_kb_of_text_is_refused_in_the_conversation_language(client: httpx.Cl
     assert len(stored(client, conversation, auth)) == 2
 
 
+BIG = b'{"text": "' + b"a" * (1 << 20) + b'"}'  # over the 1 MiB a request body may take
+
+
+def chunks(body: bytes, size: int = 64 * 1024):  # type: ignore[no-untyped-def]
+    """``body`` streamed: httpx sends it chunked, without a Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_1_mib_is_refused_before_it_is_read(
+    client: httpx.Client, streamed: bool
+) -> None:
+    conversation, auth = start(client)
+    headers = {**auth, "Content-Type": "application/json"}
+    for path in (f"/api/v1/conversations/{conversation}/messages", "/api/v1/conversations"):
+        content = chunks(BIG) if streamed else BIG
+        response = client.post(path, content=content, headers=headers)
+        assert response.status_code == 413, (path, response.text)
+        assert response.json()["error"]["code"] == "request_too_large"
+    assert stored(client, conversation, auth) == []
+    # a streamed body under the limit is read as any other
+    small = b'{"text": "Hello"}'
+    response = client.post(
+        f"/api/v1/conversations/{conversation}/messages", content=chunks(small, 4), headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert len(stored(client, conversation, auth)) == 2
+
+
 def test_control_characters_inside_text_are_dropped(client: httpx.Client) -> None:
     conversation, auth = start(client)
     response = say(client, conversation, auth, "Hello\u0000 there\u202e")

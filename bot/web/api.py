@@ -29,6 +29,7 @@ from bot.errors import (
 )
 from bot.language import normalize_tag
 from bot.orders.identity import verify_identity
+from bot.web.body_limit import BodyTooLarge, too_large
 from bot.web.direct import DirectRoute
 from bot.web.limits import RateLimited
 from bot.web.schemas import (
@@ -55,7 +56,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such conversation."},
     422: {"model": ErrorOut, "description": "The request is malformed or the text empty."},
     429: {"model": ErrorOut, "description": "Too many requests; see Retry-After."},
-    413: {"model": ErrorOut, "description": "The message is too long."},
+    413: {
+        "model": ErrorOut,
+        "description": "The message is too long, or the request body over 1 MiB.",
+    },
     503: {"model": ErrorOut, "description": "The database is unreachable or busy; retry later."},
 }
 
@@ -100,7 +104,7 @@ def router(bot: Components) -> APIRouter:
         "/conversations",
         status_code=201,
         response_model=ConversationCreated,
-        responses={k: v for k, v in ERRORS.items() if k in (400, 403, 422, 429, 503)},
+        responses={k: v for k, v in ERRORS.items() if k in (400, 403, 413, 422, 429, 503)},
     )
     async def create_conversation(
         request: Request,
@@ -276,12 +280,17 @@ def install_error_handlers(app: FastAPI) -> None:
         message = "Too many requests. Retry later."
         return _error(429, "rate_limited", message, error.retry_after)
 
+    async def body_too_large(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, BodyTooLarge)
+        return too_large(error.limit)
+
     async def database_down(_: Request, error: Exception) -> JSONResponse:
         log.error("database error: %s", error.__class__.__name__, exc_info=error)
         return _error(503, "unavailable", "The service is temporarily unavailable. Retry later.")
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RateLimited, rate_limited)
+    app.add_exception_handler(BodyTooLarge, body_too_large)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_down)

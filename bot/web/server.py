@@ -32,6 +32,7 @@ from bot.handoff import tickets
 from bot.handoff.sla import Priority
 from bot.web.agent_api import agent_router
 from bot.web.api import install_error_handlers, router
+from bot.web.body_limit import BodyLimit
 from bot.web.origins import OriginGuard
 from bot.web.stream import events_router
 from bot.web.widget import install_widget
@@ -39,6 +40,12 @@ from bot.web.widget import install_widget
 log = logging.getLogger(__name__)
 #: The agent console's page, script and style (no build step, no CDN).
 CONSOLE = Path(__file__).resolve().parent / "static" / "console"
+#: The largest request body any endpoint reads (1 MiB): a longer one is answered 413 as
+#: soon as its Content-Length (or, streamed, its bytes so far) says so, before it is read
+#: into memory. A message of ``MAX_MESSAGE_LENGTH`` characters takes at most 48 KB of JSON
+#: (``\\u`` escapes of surrogate pairs), so longer texts up to here still get the
+#: pipeline's 413 in the customer's language.
+MAX_BODY_BYTES = 1 << 20
 
 
 def create_web_app(bot: Components) -> FastAPI:
@@ -89,6 +96,7 @@ def create_web_app(bot: Components) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(OriginGuard, allowed=settings.webchat_allowed_origins)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.include_router(router(bot))
     app.include_router(events_router(bot))
     install_widget(app, bot.localizer)
