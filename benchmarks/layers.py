@@ -189,7 +189,7 @@ def core_app() -> Any:
         )
 
     route = {"route_class_override": DirectRoute} if "direct" in layers else {}
-    app.add_api_route(
+    app.router.add_api_route(
         "/api/v1/conversations/{conversation_id}/messages",
         post_message,
         methods=["POST"],
