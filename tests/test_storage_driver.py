@@ -13,14 +13,14 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import pq
-from sqlalchemy import Integer, bindparam, event, insert, select
+from sqlalchemy import Integer, bindparam, event, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.util import greenlet_spawn
 
 from bot.app import Components
 from bot.core import Channel, Incoming, Outgoing
 from bot.storage import driver as pg
-from bot.storage.models import Message
+from bot.storage.models import Message, OrderAttempt, OrderAudit, utcnow
 from bot.storage.store import Store
 from tests.test_storage import orphan_message
 
@@ -312,7 +312,7 @@ async def test_a_turn_takes_no_statement_after_record(bot_on: Components) -> Non
     """Record is a turn's last step (on PostgreSQL it is written with the COMMIT)."""
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
     incoming = Incoming(info.id, "hi", "m1")
-    for late_step in ("session", "save_state", "replay"):
+    for late_step in ("session", "save_state", "replay", "rows", "write"):
         with pytest.raises(RuntimeError, match="after record"):
             async with bot_on.store.turn(info.id, "m1") as turn:
                 await turn.record(incoming, language="en", intent=None, replies=[], state={})
@@ -320,6 +320,83 @@ async def test_a_turn_takes_no_statement_after_record(bot_on: Components) -> Non
                     turn.session  # noqa: B018 - opening it is the step
                 elif late_step == "save_state":
                     await turn.save_state({"misses": 2})
+                elif late_step == "rows":
+                    await turn.rows(select(bindparam("n", type_=Integer)), {"n": 1})
+                elif late_step == "write":
+                    await turn.write(_AUDIT_ROW, {"c": info.id})
                 else:
                     await turn.replay("m1")
     assert await bot_on.store.transcript(info.id) == []  # each of those turns rolled back
+
+
+_AUDIT_ROW = insert(OrderAudit).values(
+    conversation_id=bindparam("c"), channel="web", actor="test", action="a", outcome="o"
+)
+
+
+async def audit_rows(bot: Components, conversation_id: str) -> list[str]:
+    async with bot.engine.connect() as connection:
+        rows = await connection.scalars(
+            select(OrderAudit.outcome)
+            .where(OrderAudit.conversation_id == conversation_id)
+            .order_by(OrderAudit.id)
+        )
+        return list(rows)
+
+
+async def test_a_steps_write_commits_with_the_turn_or_not_at_all(bot_on: Components) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    written = insert(OrderAudit).values(
+        conversation_id=bindparam("c"),
+        channel="web",
+        actor="test",
+        action="a",
+        outcome=bindparam("outcome"),
+        created_at=bindparam("at", type_=OrderAudit.__table__.c.created_at.type),
+    )
+    with pytest.raises(ValueError, match="the step failed"):
+        async with bot_on.store.turn(info.id) as turn:
+            await turn.write(written, {"c": info.id, "outcome": "lost", "at": utcnow()})
+            raise ValueError("the step failed")
+    async with bot_on.store.turn(info.id) as turn:
+        await turn.write(written, {"c": info.id, "outcome": "kept", "at": utcnow()})
+        await turn.write(written, {"c": info.id, "outcome": "kept too", "at": utcnow()})
+        await turn.record(Incoming(info.id, "hi"), language="en", intent=None, replies=[], state={})
+    assert await audit_rows(bot_on, info.id) == ["kept", "kept too"]
+
+
+async def test_a_steps_query_sees_what_the_turns_orm_session_holds(bot_on: Components) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    count = select(func.count()).where(OrderAttempt.key == bindparam("key"))
+    async with bot_on.store.turn(info.id) as turn:
+        assert await turn.rows(count, {"key": "k"}) == [(0,)]
+        turn.session.add(OrderAttempt(key="k", created_at=utcnow()))
+        assert await turn.rows(count, {"key": "k"}) == [(1,)]  # flushed first
+        assert await turn.rows(count, {"key": "other"}) == [(0,)]
+
+
+@on_postgres
+async def test_an_order_lookup_takes_one_round_trip_more_than_a_message(
+    bot_on: Components,
+) -> None:
+    """The failures count is one more round trip; the audit row goes with the COMMIT."""
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    await bot_on.pipeline.handle(Incoming(info.id, "hello", "m1"))  # the pool is warm
+    with round_trips(bot_on.store) as counted:
+        replies = await bot_on.pipeline.handle(
+            Incoming(info.id, "Where is my order ORD2025000701?", "m2")
+        )
+    assert [r.intent for r in replies] == ["order_status"]
+    assert counted == [3]
+    assert await audit_rows(bot_on, info.id) == ["asked_verification"]
+    assert await autocommit_of_pooled(bot_on.store) == [False]
+
+
+@on_postgres
+async def test_a_steps_refused_query_raises_sqlalchemys_kind_of_error(bot_on: Components) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    with pytest.raises(DBAPIError) as raised:
+        async with bot_on.store.turn(info.id) as turn:
+            await turn.rows(select(func.sqrt(bindparam("n", type_=Integer))), {"n": -1})
+    assert isinstance(raised.value.orig, psycopg.errors.InvalidArgumentForPowerFunction)
+    assert await autocommit_of_pooled(bot_on.store) == [False]

@@ -279,7 +279,7 @@ class _Run:
     async def _locked(self, number: str) -> list[Step] | None:
         limits, since = self.limits, self.now - self.limits.window
         keys = self._keys(number)
-        counts = await records.failures(self.session, keys, since)
+        counts = await records.failures(self.turn, keys, since)
         for key in keys:
             limit = limits.per_order if key.startswith("order:") else limits.per_customer
             if counts[key] >= limit:
@@ -324,7 +324,7 @@ class _Run:
         if self.conversation.customer_id is not None:
             actor = f"customer:{self.conversation.customer_id}"
         await records.audit(
-            self.session,
+            self.turn,
             conversation_id=self.conversation.id,
             channel=self.conversation.channel,
             actor=actor,

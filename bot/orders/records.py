@@ -7,17 +7,18 @@ account or a web conversation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, Select, String, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.orders import aware
 from bot.storage.models import Customer, OrderAttempt, OrderAudit, OrderLink
-from bot.storage.store import ConversationRow, customer_id
+from bot.storage.store import ConversationRow, Turn, customer_id
 
 #: Deep-link payloads of the order flow start with this (other ``/start`` payloads do not).
 LINK_PREFIX = "o_"
@@ -32,14 +33,23 @@ def order_key(number: str) -> str:
     return f"order:{_digest(number)[:40]}"
 
 
-async def failures(session: AsyncSession, keys: Iterable[str], since: datetime) -> dict[str, int]:
-    """Return how many failed attempts each of ``keys`` has had since ``since`` (one query)."""
-    wanted = sorted(set(keys))
-    rows = await session.execute(
+@functools.cache
+def _failures_query(keys: int) -> Select[str, int]:
+    """The failures of ``keys`` keys (``k0``, ``k1``, ...) since ``since``, per key."""
+    named = [bindparam(f"k{n}", type_=String) for n in range(keys)]
+    since = bindparam("since", type_=OrderAttempt.__table__.c.created_at.type)
+    return (
         select(OrderAttempt.key, func.count())
-        .where(OrderAttempt.key.in_(wanted), OrderAttempt.created_at >= since)
+        .where(OrderAttempt.key.in_(named), OrderAttempt.created_at >= since)
         .group_by(OrderAttempt.key)
     )
+
+
+async def failures(turn: Turn, keys: Iterable[str], since: datetime) -> dict[str, int]:
+    """Return how many failed attempts each of ``keys`` has had since ``since`` (one query)."""
+    wanted = sorted(set(keys))
+    params: dict[str, object] = {f"k{n}": key for n, key in enumerate(wanted)}
+    rows = await turn.rows(_failures_query(len(wanted)), params | {"since": since})
     counts = {key: 0 for key in wanted}
     counts.update({key: int(count) for key, count in rows})
     return counts
@@ -77,8 +87,17 @@ async def record_failure(session: AsyncSession, keys: Iterable[str], now: dateti
     await session.flush()
 
 
+_AUDIT_FIELDS = ("conversation_id", "channel", "actor", "order_number", "action", "outcome")
+_AUDIT = insert(OrderAudit).values(
+    {
+        name: bindparam(name, type_=OrderAudit.__table__.c[name].type)
+        for name in (*_AUDIT_FIELDS, "created_at")
+    }
+)
+
+
 async def audit(
-    session: AsyncSession,
+    turn: Turn,
     *,
     conversation_id: str,
     channel: str,
@@ -88,19 +107,13 @@ async def audit(
     outcome: str,
     now: datetime,
 ) -> None:
-    """Write one audit record: who, what, when, and how it ended."""
-    session.add(
-        OrderAudit(
-            conversation_id=conversation_id,
-            channel=channel,
-            actor=actor[:128],
-            order_number=number,
-            action=action,
-            outcome=outcome,
-            created_at=now,
-        )
-    )
-    await session.flush()
+    """Write one audit record: who, what, when, and how it ended.
+
+    It is written with the turn's last statements (:meth:`Turn.write`): nothing in the
+    turn reads it, and it commits or fails with the turn.
+    """
+    values = (conversation_id, channel, actor[:128], number, action, outcome)
+    await turn.write(_AUDIT, dict(zip(_AUDIT_FIELDS, values, strict=True)) | {"created_at": now})
 
 
 async def customer_ref(

@@ -255,16 +255,41 @@ async def first_rows(
                 cursors.append(cursor)
             if commit:  # a statement, not commit(): that would add a round trip
                 await checkout.cursor(_COMMIT).execute(_COMMIT)
-        return [await cursor.fetchone() for cursor in cursors]
+        # a statement without rows (an INSERT without RETURNING) has no first row
+        return [await c.fetchone() if c.description is not None else None for c in cursors]
     except psycopg.Error as error:
-        if driver.closed or driver.broken:
-            await _lost(checkout.connection, error)
-        raise _translated(
-            checkout.engine,
-            error,
-            "; ".join(compiled.sql for compiled, _ in sent),
-            sent[0][1] if len(sent) == 1 else [params for _, params in sent],
-        ) from error
+        raise await _failed(checkout, error, sent) from error
+
+
+async def all_rows(
+    checkout: Checkout, compiled: Compiled, values: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Run one query in its own round trip and return all its rows.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: The database refused it or cannot be reached.
+    """
+    params = compiled.parameters(values)
+    try:
+        cursor = checkout.cursor(compiled.query)
+        await cursor.execute(compiled.query, params)
+        return await cursor.fetchall()
+    except psycopg.Error as error:
+        raise await _failed(checkout, error, [(compiled, params)]) from error
+
+
+async def _failed(
+    checkout: Checkout, error: psycopg.Error, sent: Sequence[tuple[Compiled, dict[str, Any]]]
+) -> StatementError:
+    """What to raise for ``error`` (a lost connection goes through SQLAlchemy first)."""
+    if checkout.driver.closed or checkout.driver.broken:
+        await _lost(checkout.connection, error)
+    return _translated(
+        checkout.engine,
+        error,
+        "; ".join(compiled.sql for compiled, _ in sent),
+        sent[0][1] if len(sent) == 1 else [params for _, params in sent],
+    )
 
 
 _BEGIN, _COMMIT = b"BEGIN", b"COMMIT"

@@ -11,8 +11,10 @@ connection: lock the conversation; one query for a retried message and an open t
 insert the message and its replies and update the conversation (only when something
 changed); commit. On SQLite they run through SQLAlchemy Core; on PostgreSQL on psycopg's
 connection itself, in two round trips: the BEGIN, the lock and the query; then the
-writes in one statement with the COMMIT (see :mod:`bot.storage.driver`). An ORM session
-joins the same transaction only when a step needs one (tickets, orders, ratings).
+writes in one statement with the COMMIT (see :mod:`bot.storage.driver`). A step's own
+queries and writes go the same way (:meth:`Turn.rows`; :meth:`Turn.write`, sent with the
+COMMIT): the order flow's failure count and audit row. An ORM session joins the same
+transaction only when a step needs one (tickets, ratings, the order flow's rarer steps).
 
 :meth:`Turn.record` is a turn's last step: on PostgreSQL its statement waits for the end
 of the turn, to go with the COMMIT, so the turn refuses any statement after it.
@@ -44,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql import ClauseElement, Executable
 
 from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
@@ -236,6 +239,8 @@ class Turn:
         self._session: AsyncSession | None = None
         #: PostgreSQL: :meth:`record`'s statement, sent with the COMMIT by :meth:`_finish`.
         self._pending: tuple[pg.Compiled, dict[str, Any]] | None = None
+        #: PostgreSQL: what :meth:`write` was given, sent before :attr:`_pending`.
+        self._later: list[tuple[pg.Compiled, dict[str, Any]]] = []
         self._recorded = False
         self.conversation = conversation
         #: The values of the scalar queries the caller asked :meth:`Store.turn` to peek
@@ -282,6 +287,42 @@ class Turn:
             await self._session.flush()
         rows = await self._connection.execute(_REPLIES_TO, {"incoming": incoming_id})
         return [_outgoing(row) for row in rows]
+
+    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a query of a step in the turn's transaction; return its rows.
+
+        On PostgreSQL it runs on psycopg (see :mod:`bot.storage.driver`), compiled once
+        per statement object: pass a statement built once, with named bind parameters
+        (no expanding ``IN``). What the ORM session holds is flushed first.
+        """
+        self._open()
+        if self._session is not None:
+            await self._session.flush()
+        if self._checkout is not None:
+            return await pg.all_rows(self._checkout, self._compiled(statement), params)
+        return [tuple(row) for row in await self._connection.execute(statement, params)]
+
+    async def write(self, statement: Executable, params: Mapping[str, Any]) -> None:
+        """Write in the turn's transaction, at the latest with the turn's last statements.
+
+        For a write nothing in the turn reads back (an audit row): on PostgreSQL it waits
+        and goes in the round trip of :meth:`record`'s statement and the COMMIT (it is
+        lost with the turn if the turn fails, as any write of it); elsewhere it runs now.
+        The same rules as for :meth:`rows` apply to ``statement``.
+        """
+        self._open()
+        if self._checkout is not None:
+            self._later.append((self._compiled(statement), dict(params)))
+            return
+        await self._connection.execute(statement, params)
+
+    def _compiled(self, statement: Executable) -> pg.Compiled:
+        assert self._checkout is not None and isinstance(statement, ClauseElement)
+        known = _STEP_STATEMENTS.get(id(statement))
+        if known is None or known[0] is not statement:
+            known = (statement, pg.compile_for(statement, self._checkout.dialect))
+            _STEP_STATEMENTS[id(statement)] = known
+        return known[1]
 
     async def save_state(self, state: dict[str, Any]) -> None:
         """Replace the dialogue state (a step that writes state without a message)."""
@@ -392,10 +433,13 @@ class Turn:
         if self._session is not None:
             await self._session.flush()
             await self._session.close()
+        statements, self._later = self._later, []
         if self._pending is not None:
+            statements.append(self._pending)
+            self._pending = None
+        if statements:
             assert self._checkout is not None
-            pending, self._pending = self._pending, None
-            await pg.first_rows(self._checkout, [pending], commit=True)
+            await pg.first_rows(self._checkout, statements, commit=True)
 
 
 _MESSAGE_FIELDS = (
@@ -412,6 +456,10 @@ _MESSAGE_FIELDS = (
 
 _RECEIVED_FIELDS = (*_MESSAGE_FIELDS, "client_message_id")
 
+
+#: The statements of steps (:meth:`Turn.rows`, :meth:`Turn.write`) compiled for psycopg,
+#: by the statement's id (each kept beside its compiled form, so the id stays its own).
+_STEP_STATEMENTS: dict[int, tuple[ClauseElement, pg.Compiled]] = {}
 
 #: :func:`_write_turn`'s statements compiled for psycopg, by shape (a few dozen at most).
 _WRITES: dict[tuple[int, tuple[str, ...]], pg.Compiled] = {}
