@@ -43,7 +43,7 @@ CONSOLE = Path(__file__).resolve().parent / "static" / "console"
 #: The largest request body any endpoint reads (1 MiB): a longer one is answered 413 as
 #: soon as its Content-Length (or, streamed, its bytes so far) says so, before it is read
 #: into memory. A message of ``MAX_MESSAGE_LENGTH`` characters takes at most 48 KB of JSON
-#: (``\\u`` escapes of surrogate pairs), so longer texts up to here still get the
+#: (``\u`` escapes of surrogate pairs), so longer texts up to here still get the
 #: pipeline's 413 in the customer's language.
 MAX_BODY_BYTES = 1 << 20
 
