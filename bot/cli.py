@@ -28,6 +28,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     from bot.app import build
     from bot.heap import settle
     from bot.nlu.embedded import EmbeddedNlu
+    from bot.web.http import BoundedHttpTools
     from bot.web.server import create_web_app
 
     # Migrate in a short-lived process while this one loads its models: Alembic and the
@@ -63,6 +64,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         log_config=None,
         timeout_graceful_shutdown=5,
+        http=BoundedHttpTools,  # uvicorn's httptools protocol, request heads up to 64 KiB
     )
     return 0
 
