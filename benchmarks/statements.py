@@ -1,12 +1,14 @@
-"""What one statement of a turn costs on PostgreSQL: SQLAlchemy against psycopg itself.
+"""What one statement of a turn costs on PostgreSQL: SQLAlchemy, psycopg's cursors, libpq.
 
 A turn's lock of its conversation (``SELECT ... FOR UPDATE``), run many times in one
-transaction on one connection four ways: through SQLAlchemy's ``execute()`` of the
+transaction on one connection six ways: through SQLAlchemy's ``execute()`` of the
 built statement (as the turn ran it before), through ``exec_driver_sql()`` with the
-compiled SQL text, on the psycopg connection underneath (as bot/storage/driver.py runs
-it), and, on that connection, the lock with the peek after it in one pipelined round
-trip. Printed: CPU (user and system, this process) and wall time per statement, for
-each way, twice over (the second round is the one to read: every cache is warm).
+compiled SQL text, on a psycopg cursor of the connection underneath (as driver.py ran it
+until 2026-12-06 20:40 UTC), the lock with the peek after it in one round trip of
+psycopg's pipeline mode, and both again through the connection's libpq binding as
+bot/storage/driver.py sends them now. Printed: CPU (user and system, this process) and
+wall time per statement, for each way, twice over (the second round is the one to read:
+every cache is warm).
 
 Then what a turn's connection and transaction cost around its statements: the lock in a
 transaction of its own, begun and committed through SQLAlchemy's ``engine.begin()`` (as
@@ -64,10 +66,29 @@ async def measure(url: str, count: int) -> None:
     async def driver_sql() -> None:
         (await connection.exec_driver_sql(lock.sql, params)).first()
 
-    async def psycopg_itself() -> None:
+    # psycopg's cursors, as driver.py ran the statements until 2026-12-06 20:40 UTC: one
+    # cursor per statement, kept; psycopg prepares a statement after its fifth run
+    driver = checkout.driver
+    driver.prepare_threshold = 5  # (the bot's turns switch psycopg's own preparing off)
+    lock_cursor, peek_cursor = driver.cursor(), driver.cursor()
+    lock_sql, peek_sql = lock.sql.encode(), peeked.sql.encode()
+    lock_params, peek_params = lock.parameters(params), peeked.parameters(params)
+
+    async def psycopg_cursor() -> None:
+        await lock_cursor.execute(lock_sql, lock_params)
+        await lock_cursor.fetchone()
+
+    async def psycopg_cursors_pipelined() -> None:
+        async with driver.pipeline():
+            await lock_cursor.execute(lock_sql, lock_params)
+            await peek_cursor.execute(peek_sql, peek_params)
+        await lock_cursor.fetchone()
+        await peek_cursor.fetchone()
+
+    async def libpq() -> None:
         await pg.first_rows(checkout, [(lock, params)])
 
-    async def pipelined_with_peek() -> None:
+    async def libpq_pipelined() -> None:
         await pg.first_rows(checkout, [(lock, params), (peeked, params)])
 
     await rounds(
@@ -76,10 +97,13 @@ async def measure(url: str, count: int) -> None:
         {
             "SQLAlchemy execute(statement)": sqlalchemy,
             "SQLAlchemy exec_driver_sql(text)": driver_sql,
-            "psycopg connection (driver.py)": psycopg_itself,
-            "psycopg, lock + peek pipelined": pipelined_with_peek,
+            "psycopg cursor": psycopg_cursor,
+            "psycopg cursors, lock + peek": psycopg_cursors_pipelined,
+            "libpq (driver.py)": libpq,
+            "libpq, lock + peek (driver.py)": libpq_pipelined,
         },
     )
+    driver.prepare_threshold = None
     await checkout.release(None)
 
     async def engine_begin() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import pq
-from sqlalchemy import Integer, bindparam, event, func, insert, select
+from sqlalchemy import Integer, bindparam, event, func, insert, literal_column, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.util import greenlet_spawn
 
@@ -172,13 +172,13 @@ async def test_a_refused_statement_raises_sqlalchemys_kind_of_error(bot_on: Comp
 
 @on_postgres
 async def test_one_query_twice_in_a_round_trip_gives_each_its_own_row(bot_on: Components) -> None:
-    """A connection keeps one cursor per query; a query sent twice at once needs two."""
+    """A query prepared once per connection, sent twice in one round trip: two results."""
     info, _ = await bot_on.store.create_conversation(Channel.WEB)
     echo = select(bindparam("n", type_=Integer))
     async with bot_on.store.turn(info.id) as turn:
         assert turn._checkout is not None
         compiled = pg.compile_for(echo, turn._checkout.dialect)
-        for _ in range(2):  # the second time on the connection's kept cursors
+        for _ in range(2):  # the second time on the statement prepared the first time
             rows = await pg.first_rows(turn._checkout, [(compiled, {"n": 1}), (compiled, {"n": 2})])
             assert rows == [(1,), (2,)]
 
@@ -400,3 +400,95 @@ async def test_a_steps_refused_query_raises_sqlalchemys_kind_of_error(bot_on: Co
             await turn.rows(select(func.sqrt(bindparam("n", type_=Integer))), {"n": -1})
     assert isinstance(raised.value.orig, psycopg.errors.InvalidArgumentForPowerFunction)
     assert await autocommit_of_pooled(bot_on.store) == [False]
+
+
+def test_statements_get_numbered_placeholders_and_literal_percent_signs() -> None:
+    from sqlalchemy.dialects import postgresql
+
+    statement = select(
+        literal_column("'5%'").label("share"), bindparam("a"), bindparam("b"), bindparam("a")
+    )
+    compiled = pg.compile_for(statement, postgresql.psycopg.dialect())
+    assert "%%" in compiled.sql  # psycopg's style, as SQLAlchemy writes it
+    assert compiled.query.decode().count("'5%'") == 1
+    assert "$1" in compiled.query.decode() and "$3" not in compiled.query.decode()
+    assert compiled.names == ("a", "b")
+    assert compiled.positional({"a": 1, "b": 2}) == [1, 2]
+
+
+@on_postgres
+async def test_each_statement_is_prepared_once_per_connection(bot_on: Components) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    for number in range(3):
+        await bot_on.pipeline.handle(Incoming(info.id, "What are your hours?", f"m{number}"))
+    async with bot_on.store.turn(info.id) as turn:
+        assert turn._checkout is not None
+        listed = (
+            select(func.count(), func.count(func.distinct(literal_column("statement"))))
+            .select_from(text("pg_prepared_statements"))
+            .where(literal_column("name").like("bot_%"))
+        )
+        [(prepared, distinct)] = await turn.rows(listed, {})
+    assert 2 <= prepared == distinct  # the lock, the peek, the write: each once
+
+
+@on_postgres
+async def test_a_refused_statement_is_not_taken_for_prepared(bot_on: Components) -> None:
+    """A statement the server refused to prepare is prepared again next time (and refused)."""
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    wrong = select(literal_column("no_such_column")).select_from(text("conversations"))
+    for _ in range(2):
+        with pytest.raises(DBAPIError) as raised:
+            async with bot_on.store.turn(info.id) as turn:
+                await turn.rows(wrong, {})
+        assert isinstance(raised.value.orig, psycopg.errors.UndefinedColumn)
+    async with bot_on.store.turn(info.id) as turn:  # the connection goes on
+        assert await turn.rows(select(bindparam("n", type_=Integer)), {"n": 7}) == [(7,)]
+
+
+@on_postgres
+async def test_values_keep_their_types_both_ways(bot_on: Components) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import JSON, BigInteger, Boolean, DateTime, String
+
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    when = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    echo = select(
+        bindparam("text", type_=String),
+        bindparam("number", type_=BigInteger),
+        bindparam("flag", type_=Boolean),
+        bindparam("when", type_=DateTime(timezone=True)),
+        bindparam("document", type_=JSON),
+        bindparam("nothing", type_=String),
+    )
+    values = {
+        "text": "訂單 ORD123 ☃ 100% 'quoted'",
+        "number": 2**40,
+        "flag": True,
+        "when": when,
+        "document": {"a": [1, "二"], "b": None},
+        "nothing": None,
+    }
+    async with bot_on.store.turn(info.id) as turn:
+        assert await turn.rows(echo, values) == [tuple(values.values())]
+
+
+@on_postgres
+async def test_statements_dropped_behind_the_turns_back_are_prepared_again(
+    bot_on: Components, caplog: pytest.LogCaptureFixture
+) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    await bot_on.pipeline.handle(Incoming(info.id, "hello", "m1"))
+    async with bot_on.store.turn(info.id) as turn:
+        assert turn._checkout is not None
+        await turn._checkout.driver.execute("DEALLOCATE ALL")  # as a pooler's reset would
+    with caplog.at_level(logging.WARNING, logger="bot.storage.store"):
+        replies = await bot_on.pipeline.handle(Incoming(info.id, "What are your hours?", "m2"))
+    assert replies and replies[0].intent == "faq_service_hours"
+    assert "prepared statements were dropped: retrying" in caplog.text
+    transcript = await bot_on.store.transcript(info.id)
+    assert [m.text for m in transcript if m.direction == "in"] == [
+        "hello",
+        "What are your hours?",
+    ]

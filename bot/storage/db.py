@@ -134,7 +134,10 @@ def create_engine(
     # Turns: no pre-ping, it cost a round trip per message. A connection found dead (the
     # server restarted) fails that request with a clear 503 and SQLAlchemy replaces the
     # whole pool; later requests get new connections.
-    return create_async_engine(target, **options)
+    # psycopg prepares no statement of its own here: it would answer every ROLLBACK on
+    # the connection with DEALLOCATE ALL, which drops the statements the turns prepare
+    # themselves (bot.storage.driver), and those are the ones each message sends.
+    return create_async_engine(target, **options, connect_args={"prepare_threshold": None})
 
 
 def alembic_config(url: str) -> Config:

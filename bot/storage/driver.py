@@ -5,10 +5,11 @@ retried message, an open ticket), write the messages. A bot process is CPU-bound
 through SQLAlchemy's execution each of them cost about 0.4 ms of CPU on the development
 machine, against 0.15 ms run on the psycopg connection underneath (``benchmarks/
 statements.py``). So on PostgreSQL these few run there, inside the turn's transaction
-on its pooled connection: SQLAlchemy still builds and compiles them, once; psycopg
-prepares them on each connection after a few uses.
+on its pooled connection: SQLAlchemy still builds and compiles them, once; each is
+prepared on a connection at its first use there. They are sent through psycopg's libpq
+binding itself (:class:`_Wire`), which cost less than half the CPU of psycopg's cursors.
 
-A turn takes two round trips (psycopg's pipeline mode): the BEGIN, the lock and the
+A turn takes two round trips (libpq's pipeline mode): the BEGIN, the lock and the
 peek; then the writes and the COMMIT. The lock and the peek are two statements, so the
 peek still reads what was committed while the turn waited for the lock, which one
 statement with both would not (its snapshot is taken before it waits).
@@ -30,11 +31,16 @@ invalidates it and renews the rest of the pool.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import pq
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.errors import error_from_result
 from psycopg.types.json import Json
 from sqlalchemy import JSON, Connection, PoolProxiedConnection
 from sqlalchemy.engine import Dialect
@@ -55,9 +61,11 @@ class Compiled:
     #: Parameters of JSON columns: sent wrapped in :class:`psycopg.types.json.Json`, as
     #: SQLAlchemy sends them (``None`` included, which is stored as JSON ``null``).
     json: frozenset[str]
-    #: ``sql`` as sent (the database's encoding is UTF-8): encoded once, and one object,
-    #: which :meth:`Checkout.cursor` relies on.
+    #: ``sql`` with libpq's ``$1, $2, ...`` placeholders, as sent (the database's encoding
+    #: is UTF-8); it is also the key of the statement prepared for it on a connection.
     query: bytes
+    #: The parameter names in the order of ``$1, $2, ...``.
+    names: tuple[str, ...]
 
     def parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters to send for ``values`` (by bind name)."""
@@ -66,6 +74,30 @@ class Compiled:
             if name in params:
                 params[name] = Json(params[name])
         return params
+
+    def positional(self, params: Mapping[str, Any]) -> list[Any]:
+        """:meth:`parameters`' result in the order of ``$1, $2, ...``.
+
+        Raises:
+            KeyError: A parameter of the statement has no value.
+        """
+        return [params[name] for name in self.names]
+
+
+_PLACEHOLDER = re.compile(r"%\(([^)]+)\)s|%%")
+
+
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` (psycopg's ``%(name)s`` style) with ``$n`` placeholders, and the names."""
+    names: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:  # "%%", a literal percent sign
+            return "%"
+        return f"${names.setdefault(name, len(names) + 1)}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(names)
 
 
 def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
@@ -81,7 +113,8 @@ def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
         name for bind, name in compiled.bind_names.items() if isinstance(bind.type, JSON)
     )
     sql = str(compiled)
-    return Compiled(sql, defaults, json, sql.encode())
+    numbered, names = _numbered(sql)
+    return Compiled(sql, defaults, json, numbered.encode(), names)
 
 
 class Checkout:
@@ -100,10 +133,10 @@ class Checkout:
         driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
         self.driver = driver
         self._connection: AsyncConnection | None = None
-        # the connection's cursors, one per query, kept as long as the connection lives
-        self._cursors: dict[bytes, psycopg.AsyncCursor[Any]] = pooled.info.setdefault(
-            "bot.cursors", {}
-        )
+        wire = pooled.info.get("bot.wire")
+        if wire is None or wire.pgconn is not driver.pgconn:
+            wire = pooled.info["bot.wire"] = _Wire(driver)
+        self.wire: _Wire = wire
 
     @classmethod
     async def take(cls, engine: AsyncEngine) -> Checkout:
@@ -127,19 +160,6 @@ class Checkout:
                 raise _translated(engine, error, None, None) from error
             raise
         return taken
-
-    def cursor(self, query: bytes) -> psycopg.AsyncCursor[Any]:
-        """The connection's cursor for ``query`` (made once per connection).
-
-        A cursor that runs the same query object again keeps how it adapted the
-        parameters: a new cursor per statement looked up the adapter of every parameter
-        again, about 3 % of a message's CPU. A connection runs a few dozen queries at most
-        (the lock, the peeks, the shapes of the writes).
-        """
-        cursor = self._cursors.get(query)
-        if cursor is None:
-            cursor = self._cursors[query] = self.driver.cursor()
-        return cursor
 
     async def __aenter__(self) -> Checkout:
         return self
@@ -237,26 +257,10 @@ async def first_rows(
     sent: list[tuple[Compiled, dict[str, Any]]] = [
         (compiled, compiled.parameters(values)) for compiled, values in statements
     ]
-    driver = checkout.driver
     try:
-        if len(sent) == 1 and not (begin or commit):
-            cursor = checkout.cursor(sent[0][0].query)
-            await cursor.execute(sent[0][0].query, sent[0][1])
-            return [await cursor.fetchone()]
-        cursors = []
-        async with driver.pipeline():
-            if begin:
-                await checkout.cursor(_BEGIN).execute(_BEGIN)
-            for compiled, params in sent:
-                cursor = checkout.cursor(compiled.query)
-                if cursor in cursors:  # the same query twice: each needs its own results
-                    cursor = driver.cursor()
-                await cursor.execute(compiled.query, params)
-                cursors.append(cursor)
-            if commit:  # a statement, not commit(): that would add a round trip
-                await checkout.cursor(_COMMIT).execute(_COMMIT)
+        results = await checkout.wire.exchange(sent, begin=begin, commit=commit)
         # a statement without rows (an INSERT without RETURNING) has no first row
-        return [await c.fetchone() if c.description is not None else None for c in cursors]
+        return [checkout.wire.row(result) for result in results]
     except psycopg.Error as error:
         raise await _failed(checkout, error, sent) from error
 
@@ -271,9 +275,8 @@ async def all_rows(
     """
     params = compiled.parameters(values)
     try:
-        cursor = checkout.cursor(compiled.query)
-        await cursor.execute(compiled.query, params)
-        return await cursor.fetchall()
+        [result] = await checkout.wire.exchange([(compiled, params)])
+        return checkout.wire.rows(result)
     except psycopg.Error as error:
         raise await _failed(checkout, error, [(compiled, params)]) from error
 
@@ -293,6 +296,161 @@ async def _failed(
 
 
 _BEGIN, _COMMIT = b"BEGIN", b"COMMIT"
+_OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
+
+
+class _Wire:
+    """One pooled connection's libpq side: statements sent in pipeline mode, by libpq.
+
+    psycopg's cursors in its pipeline mode cost 0.56 ms of CPU for a turn's two round
+    trips (BEGIN, lock, peek; write, COMMIT) on the development machine, against
+    0.23 ms for the same statements, prepared the same way, sent here through the
+    connection's libpq wrapper (``psycopg.pq``, psycopg's own C binding) and adapted by
+    psycopg's :class:`~psycopg.adapt.Transformer` (its dumpers and loaders, the same
+    types both ways). Each statement is prepared on the connection on its first use
+    (named ``bot_1``, ``bot_2``, ...; psycopg's own are ``_pg3_*``), in the same round
+    trip. Errors are psycopg's, built from the server's result as psycopg builds them.
+    """
+
+    def __init__(self, driver: psycopg.AsyncConnection[Any]) -> None:
+        self.pgconn = driver.pgconn
+        self._adapt = Transformer(driver)
+        #: (query, parameter types) -> the name of the statement prepared for them
+        self._prepared: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
+        self._count = 0  # statements prepared (or tried) so far: names are never reused
+
+    async def exchange(
+        self,
+        statements: Sequence[tuple[Compiled, Mapping[str, Any]]],
+        *,
+        begin: bool = False,
+        commit: bool = False,
+    ) -> list[pq.abc.PGresult]:
+        """Send ``statements`` in one round trip and return their results, in order.
+
+        With ``begin`` a BEGIN goes first, with ``commit`` a COMMIT last (their results
+        are not returned). A refused statement is raised once every result of the round
+        trip was read: the connection stays usable, its transaction aborted. Anything
+        else that stops the exchange half-way (a lost connection, a cancellation) closes
+        the connection, which the pool then drops.
+
+        Raises:
+            psycopg.Error: The database refused a statement, or cannot be reached.
+        """
+        pgconn, adapt = self.pgconn, self._adapt
+        if pgconn.status != pq.ConnStatus.OK:
+            raise psycopg.OperationalError("the connection is lost")
+        # what each result to come answers: a PREPARE (its key and name), or a statement
+        expected: list[tuple[tuple[bytes, tuple[int, ...]], bytes] | None] = []
+        preparing: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
+        done = False
+        pgconn.enter_pipeline_mode()
+        try:
+            if begin:
+                pgconn.send_query_params(_BEGIN, None)
+                expected.append(None)
+            for compiled, params in statements:
+                values = adapt.dump_sequence(compiled.positional(params), _auto(compiled))
+                key = (compiled.query, tuple(adapt.types or ()))
+                name = self._prepared.get(key) or preparing.get(key)
+                if name is None:
+                    self._count += 1
+                    name = preparing[key] = b"bot_%d" % self._count
+                    pgconn.send_prepare(name, compiled.query, param_types=adapt.types)
+                    expected.append((key, name))
+                pgconn.send_query_prepared(name, values, param_formats=adapt.formats)
+                expected.append(None)
+            if commit:
+                pgconn.send_query_params(_COMMIT, None)
+                expected.append(None)
+            pgconn.pipeline_sync()
+            results = await self._read(len(expected))
+            pgconn.exit_pipeline_mode()
+            done = True
+        finally:
+            if not done and pgconn.status == pq.ConnStatus.OK:
+                pgconn.finish()  # half sent or half read: unusable
+        failed: psycopg.Error | None = None
+        answers = []
+        for prepare, result in zip(expected, results, strict=True):
+            if result.status not in _OK:
+                if failed is None and result.status == pq.ExecStatus.FATAL_ERROR:
+                    failed = error_from_result(result, encoding=_ENCODING)
+            elif prepare is not None:
+                self._prepared[prepare[0]] = prepare[1]
+            else:
+                answers.append(result)
+        if failed is not None:
+            if failed.sqlstate == _NO_SUCH_STATEMENT:  # dropped (DEALLOCATE ALL, DISCARD ALL)
+                self._prepared.clear()  # prepared again from the next round trip on
+            raise failed
+        return answers[1 if begin else 0 : len(answers) - (1 if commit else 0)]
+
+    async def _read(self, count: int) -> list[pq.abc.PGresult]:
+        """Flush what was sent; read ``count`` results and the pipeline's sync point."""
+        pgconn = self.pgconn
+        loop = asyncio.get_running_loop()
+        socket = pgconn.socket
+        while pgconn.flush():  # the socket took only part of it: wait until writable
+            await _ready(loop.add_writer, loop.remove_writer, socket)
+        results: list[pq.abc.PGresult] = []
+        while True:
+            while pgconn.is_busy():
+                await _ready(loop.add_reader, loop.remove_reader, socket)
+                pgconn.consume_input()
+            result = pgconn.get_result()
+            if result is None:  # the end of one statement's results
+                continue
+            if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                if len(results) != count:
+                    raise psycopg.InternalError(f"{len(results)} results, {count} expected")
+                return results
+            results.append(result)
+
+    def row(self, result: pq.abc.PGresult) -> tuple[Any, ...] | None:
+        """The first row of ``result`` (``None`` without rows or columns)."""
+        if not result.nfields or not result.ntuples:
+            return None
+        self._adapt.set_pgresult(result)
+        row: tuple[Any, ...] = self._adapt.load_row(0, tuple)
+        return row
+
+    def rows(self, result: pq.abc.PGresult) -> list[tuple[Any, ...]]:
+        """Every row of ``result``."""
+        if not result.nfields:
+            return []
+        self._adapt.set_pgresult(result)
+        rows: list[tuple[Any, ...]] = self._adapt.load_rows(0, result.ntuples, tuple)
+        return rows
+
+
+_NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name
+_ENCODING = "utf-8"  # the database's (bot.storage.db refuses any other)
+_FORMATS: dict[int, list[PyFormat]] = {}
+
+
+def _auto(compiled: Compiled) -> list[PyFormat]:
+    """The format psycopg chooses for every parameter of ``compiled`` (as ``%s`` gets)."""
+    count = len(compiled.names)
+    formats = _FORMATS.get(count)
+    if formats is None:
+        formats = _FORMATS[count] = [PyFormat.AUTO] * count
+    return formats
+
+
+async def _ready(watch: Callable[..., Any], unwatch: Callable[[int], Any], socket: int) -> None:
+    """Wait until the event loop finds ``socket`` ready (readable or writable, by ``watch``)."""
+    waiter = asyncio.get_running_loop().create_future()
+    watch(socket, _wake, waiter)
+    try:
+        await waiter
+    finally:
+        unwatch(socket)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 async def _lost(connection: AsyncConnection, error: psycopg.Error) -> None:

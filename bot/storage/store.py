@@ -581,6 +581,18 @@ def _found_disconnected(error: DBAPIError) -> bool:
     return False
 
 
+def _found_unprepared(error: DBAPIError) -> bool:
+    """Whether ``error`` says the turn's prepared statements were dropped from its connection.
+
+    Something else on the connection ran ``DEALLOCATE ALL`` or ``DISCARD ALL``; the
+    connection forgot its statements then (see driver.py) and prepares them again.
+    """
+    if getattr(error.orig, "sqlstate", None) == "26000":  # invalid_sql_statement_name
+        log.warning("a pooled connection's prepared statements were dropped: retrying")
+        return True
+    return False
+
+
 class Store:
     """Conversations and messages in the database behind ``engine``."""
 
@@ -800,7 +812,11 @@ class Store:
                         values = (await connection.execute(peeking.statement, params)).one()
             except BaseException as error:
                 await scope.__aexit__(type(error), error, error.__traceback__)
-                if retry and isinstance(error, DBAPIError) and _found_disconnected(error):
+                if (
+                    retry
+                    and isinstance(error, DBAPIError)
+                    and (_found_disconnected(error) or _found_unprepared(error))
+                ):
                     continue
                 raise
             stack.push_async_exit(scope)
