@@ -82,6 +82,11 @@ _REPLIES_TO = (
     select(_MESSAGES).where(_MESSAGES.c.reply_to == bindparam("incoming")).order_by(_MESSAGES.c.id)
 )
 _INSERT_RETURNING_ID = insert(_MESSAGES).returning(_MESSAGES.c.id)
+#: A new conversation, every column given (PostgreSQL, on libpq; compiled once).
+_CREATE = insert(_CONVERSATIONS).values(
+    {column.name: bindparam(column.name, type_=column.type) for column in _CONVERSATIONS.c}
+)
+_CREATE_COMPILED: list[pg.Compiled] = []
 _AUTHENTICATE = select(
     _CONVERSATIONS.c.id,
     _CONVERSATIONS.c.channel,
@@ -630,27 +635,56 @@ class Store:
         conversation to that customer, who is added to ``customers`` once.
         """
         token = secrets.token_urlsafe(32)
+        token_hash = _hash_token(token)
         for retry in (True, False):
             row = Conversation(
                 id=str(uuid.uuid4()),
                 channel=channel.value,
                 channel_chat_id=channel_chat_id,
-                token_hash=_hash_token(token),
+                token_hash=token_hash,
                 language_hint=language_hint,
                 timezone=timezone,
                 state={},
             )
             try:
-                async with self._sessions.begin() as session:
-                    if customer_ref is not None:
-                        row.customer_id = await customer_id(session, customer_ref)
-                    session.add(row)
+                if customer_ref is None and self._engine.dialect.name == "postgresql":
+                    await self._insert_conversation(row)
+                else:
+                    async with self._sessions.begin() as session:
+                        if customer_ref is not None:
+                            row.customer_id = await customer_id(session, customer_ref)
+                        session.add(row)
             except DBAPIError as error:
                 if retry and _found_disconnected(error):
                     continue
                 raise
             break
+        self._remember(row.id, token_hash)  # its first message needs no query for the token
         return _info(row), token
+
+    async def _insert_conversation(self, row: Conversation) -> None:
+        """PostgreSQL: insert ``row`` in one statement of its own, on libpq (driver.py).
+
+        Every column is given (the model's Python-side defaults are not applied there).
+        """
+        if not _CREATE_COMPILED:
+            _CREATE_COMPILED.append(pg.compile_for(_CREATE, self._engine.dialect))
+        now = utcnow()
+        values = {
+            column: getattr(row, column)
+            for column in ("id", "channel", "channel_chat_id", "token_hash", "customer_id")
+        }
+        values |= {
+            "language": None,
+            "language_hint": row.language_hint,
+            "timezone": row.timezone,
+            "state": row.state,
+            "created_at": now,
+            "updated_at": now,
+        }
+        async with await pg.Checkout.take(self._engine) as checkout:  # autocommit: one trip
+            await pg.first_rows(checkout, [(_CREATE_COMPILED[0], values)])
+        row.language = None
 
     async def open_chat(
         self, channel: Channel, chat_id: str, *, language_hint: str | None = None
@@ -741,11 +775,15 @@ class Store:
     def _check(self, conversation_id: str, expected: str | None, token: str | None) -> None:
         if not token or not hmac.compare_digest(_hash_token(token), expected or ""):
             raise InvalidToken(conversation_id)
+        self._remember(conversation_id, expected or "")
+
+    def _remember(self, conversation_id: str, token_hash: str) -> None:
+        """Keep a conversation's token hash (known good) for :meth:`verify_token`."""
         hashes = self._token_hashes
         if conversation_id not in hashes:
             if len(hashes) >= TOKEN_CACHE_SIZE:
                 del hashes[next(iter(hashes))]  # the oldest
-            hashes[conversation_id] = expected or ""
+            hashes[conversation_id] = token_hash
 
     @asynccontextmanager
     async def turn(
