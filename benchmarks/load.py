@@ -16,7 +16,12 @@ channel (`POST /webhooks/rest/webhook`) with a full model generated from nlu_dat
 It prints figures and asserts nothing. The client runs on the same 2 cores as the
 servers, so every figure is a lower bound of what the servers do alone.
 
+With ``--pairs N`` it runs only the bot on PostgreSQL with two processes and the Rasa
+server, both kept running, measured in turns N times at 10 concurrent conversations
+(:func:`paired`): each pair's ratio compares them on nearly the same machine.
+
 Run: .venv/bin/python benchmarks/load.py [--quick] [--skip-rasa] [--rasa-venv PATH]
+     .venv/bin/python benchmarks/load.py --pairs 6
 PostgreSQL: 127.0.0.1:5432, database `test` (BENCH_POSTGRES_URL); a fresh schema per run,
 dropped afterwards.
 """
@@ -440,12 +445,28 @@ def bench_app(
                 stop(server.process)
 
 
+RASA = "Rasa 3.6 server, REST channel (full model: DIET + RulePolicy), 1 process"
+
+
 def bench_rasa(venv: Path, plan: Plan, folder: Path) -> list[Phase] | None:
+    with rasa_server(venv, folder) as server:
+        if server is None:
+            return None
+
+        async def conversation(session: Session, number: int, phase: Phase) -> None:
+            await rasa_conversation(session, server.url, number, plan.messages, phase)
+
+        return measure(RASA, [server], plan, conversation)
+
+
+@contextmanager
+def rasa_server(venv: Path, folder: Path) -> Iterator[Server | None]:
+    """A Rasa server on our nlu_data/ (trained once, then cached); ``None`` if not installed."""
     binary = venv / "bin" / "rasa"
-    name = "Rasa 3.6 server, REST channel (full model: DIET + RulePolicy), 1 process"
     if not binary.exists():
-        print(f"\n{name}\n  not installed at {venv} (scripts/rasa-server installs it); skipped")
-        return None
+        print(f"\n{RASA}\n  not installed at {venv} (scripts/rasa-server installs it); skipped")
+        yield None
+        return
     project = folder / "rasa-project"
     digest = rasa_project.write_project(project)
     models = ROOT / ".rasa-models"
@@ -463,13 +484,75 @@ def bench_rasa(venv: Path, plan: Plan, folder: Path) -> list[Phase] | None:
     env = os.environ | {"RASA_TELEMETRY_ENABLED": "false", "LOG_LEVEL": "WARNING"}
     server = start(command, env, f"http://127.0.0.1:{port}/status", folder / "rasa.log")
     try:
-
-        async def conversation(session: Session, number: int, phase: Phase) -> None:
-            await rasa_conversation(session, server.url, number, plan.messages, phase)
-
-        return measure(name, [server], plan, conversation)
+        yield server
     finally:
         stop(server.process)
+
+
+def paired(venv: Path, plan: Plan, model: Path, folder: Path, pairs: int) -> None:
+    """The bot on PostgreSQL x2 and Rasa, both kept running, measured in turns.
+
+    The machine's speed drifts within a run (see python_speed), and the bot and Rasa
+    measured minutes apart can meet different machines. Here each pair of rounds runs
+    one right after the other (who goes first alternates), at 10 concurrent
+    conversations, so each pair's ratio compares the two on nearly the same machine.
+    """
+    name = "paired rounds: the bot on PostgreSQL x2 and Rasa in turns, 10 conversations at once"
+    with postgres_schema() as url, rasa_server(venv, folder) as rasa:
+        if rasa is None:
+            return
+        servers = start_apps(2, url, model, folder)
+        try:
+            urls = [server.url for server in servers]
+            bot_pids = [server.process.pid for server in servers]
+
+            async def bot(session: Session, number: int, phase: Phase) -> None:
+                await app_conversation(session, urls, number, plan.messages, phase)
+
+            async def other(session: Session, number: int, phase: Phase) -> None:
+                await rasa_conversation(session, rasa.url, number, plan.messages, phase)
+
+            sides = {
+                "bot": (bot, bot_pids, plan.conversations[10]),
+                "Rasa": (other, [rasa.process.pid], max(plan.conversations[10] // 4, 2)),
+            }
+            # warm up: one unreported round each, at the same concurrency (the bot's pools
+            # open their connections, which prepare their statements, in its first one)
+            for conversation, _, count in sides.values():
+                asyncio.run(run_level(conversation, 10, count))
+            print(f"\n{name}")
+            print(
+                f"  {'pair':>4} {'first':>5} {'bot msg/s':>9} {'Rasa msg/s':>10} {'ratio':>6} "
+                f"{'bot CPU/msg':>11} {'Rasa CPU/msg':>12} {'bot p99':>8}"
+            )
+            ratios = []
+            for pair in range(pairs):
+                order = ["bot", "Rasa"] if pair % 2 == 0 else ["Rasa", "bot"]
+                done: dict[str, Phase] = {}
+                for side in order:
+                    conversation, pids, count = sides[side]
+                    before = sum(map(cpu_seconds, pids))
+                    done[side] = asyncio.run(run_level(conversation, 10, count))
+                    done[side].server_cpu = sum(map(cpu_seconds, pids)) - before
+                rates = {k: len(p.latencies) / p.wall for k, p in done.items()}
+                cpu = {k: p.server_cpu / max(len(p.latencies), 1) * 1000 for k, p in done.items()}
+                errors = sum(sum(p.errors.values()) for p in done.values())
+                ratios.append(rates["bot"] / rates["Rasa"])
+                print(
+                    f"  {pair + 1:4d} {order[0]:>5} {rates['bot']:9.1f} {rates['Rasa']:10.1f} "
+                    f"{ratios[-1]:5.1f}x {cpu['bot']:8.2f} ms {cpu['Rasa']:9.2f} ms "
+                    f"{percentile(done['bot'].latencies, 0.99) * 1000:5.1f} ms"
+                    + (f"  ({errors} errors)" if errors else ""),
+                    flush=True,
+                )
+            ordered = sorted(ratios)
+            print(
+                f"  ratio bot / Rasa: median {ordered[len(ordered) // 2]:.1f}x, "
+                f"lowest {ordered[0]:.1f}x, highest {ordered[-1]:.1f}x over {pairs} pairs"
+            )
+        finally:
+            for server in servers:
+                stop(server.process)
 
 
 SETUPS = {
@@ -494,6 +577,33 @@ def python_speed() -> float:
     for i in range(10_000_000):
         total += i
     return time.perf_counter() - started
+
+
+def processor() -> str:
+    """The processor's model and its widest vector instructions (Linux), as /proc says.
+
+    Rasa's figures may depend on them (TensorFlow's kernels) more than the bot's: Rasa
+    took 12.06 ms of CPU a message in the run of 2026-12-06 12:10 UTC and 17.5-22.4 ms in
+    the runs of 20:45-21:10 UTC, the bot 1.81-1.86 ms and 1.75 ms at its best in them.
+    """
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in info.splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    flags = next(
+        (line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")),
+        [],
+    )
+    widest = next((f for f in ("avx512f", "avx2", "avx") if f in flags), "no AVX")
+    return f"{model}, {widest}"
 
 
 def speed_now() -> None:
@@ -524,6 +634,12 @@ def main() -> None:
     parser.add_argument("--rasa-venv", default=str(ROOT / ".rasa-venv"))
     parser.add_argument("--skip-rasa", action="store_true")
     parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        help="only the bot on PostgreSQL x2 and Rasa, measured in turns this many times",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=[*SETUPS, "rasa"],
@@ -544,11 +660,15 @@ def main() -> None:
         "  conversations included; servers log at WARNING; load average before: "
         f"{os.getloadavg()[0]:.2f}\n"
         f"  this machine's Python speed: a loop of 10 million additions took "
-        f"{python_speed():.2f} s"
+        f"{python_speed():.2f} s; processor: {processor()}"
     )
     with tempfile.TemporaryDirectory(prefix="xoobay-load-") as tmp:
         folder = Path(tmp)
         model = trained_model(folder)
+        if args.pairs:
+            paired(Path(args.rasa_venv), plan, model, folder, args.pairs)
+            speed_now()
+            return
         results = {}
         for setup, (kind, processes) in SETUPS.items():
             if not args.only or setup in args.only:
