@@ -492,3 +492,20 @@ async def test_statements_dropped_behind_the_turns_back_are_prepared_again(
         "hello",
         "What are your hours?",
     ]
+
+
+@on_postgres
+async def test_a_value_that_cannot_be_sent_leaves_the_connection_usable(
+    bot_on: Components,
+) -> None:
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    echo = select(bindparam("n", type_=Integer))
+    with pytest.raises(DBAPIError) as raised:
+        async with bot_on.store.turn(info.id) as turn:
+            await turn.rows(echo, {"n": object()})
+    assert isinstance(raised.value.orig, psycopg.ProgrammingError)
+    assert "cannot adapt" in str(raised.value.orig)
+    assert not raised.value.connection_invalidated
+    assert await autocommit_of_pooled(bot_on.store) == [False]
+    async with bot_on.store.turn(info.id) as turn:  # the same connection goes on
+        assert await turn.rows(echo, {"n": 3}) == [(3,)]

@@ -340,6 +340,12 @@ class _Wire:
         pgconn, adapt = self.pgconn, self._adapt
         if pgconn.status != pq.ConnStatus.OK:
             raise psycopg.OperationalError("the connection is lost")
+        # adapted before anything is sent: a value psycopg cannot adapt leaves the
+        # connection as it was
+        adapted = []
+        for compiled, params in statements:
+            values = adapt.dump_sequence(compiled.positional(params), _auto(compiled))
+            adapted.append((compiled.query, values, tuple(adapt.types or ()), adapt.formats))
         # what each result to come answers: a PREPARE (its key and name), or a statement
         expected: list[tuple[tuple[bytes, tuple[int, ...]], bytes] | None] = []
         preparing: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
@@ -349,16 +355,15 @@ class _Wire:
             if begin:
                 pgconn.send_query_params(_BEGIN, None)
                 expected.append(None)
-            for compiled, params in statements:
-                values = adapt.dump_sequence(compiled.positional(params), _auto(compiled))
-                key = (compiled.query, tuple(adapt.types or ()))
+            for query, values, types, formats in adapted:
+                key = (query, types)
                 name = self._prepared.get(key) or preparing.get(key)
                 if name is None:
                     self._count += 1
                     name = preparing[key] = b"bot_%d" % self._count
-                    pgconn.send_prepare(name, compiled.query, param_types=adapt.types)
+                    pgconn.send_prepare(name, query, param_types=types)
                     expected.append((key, name))
-                pgconn.send_query_prepared(name, values, param_formats=adapt.formats)
+                pgconn.send_query_prepared(name, values, param_formats=formats)
                 expected.append(None)
             if commit:
                 pgconn.send_query_params(_COMMIT, None)
