@@ -20,25 +20,31 @@ log = logging.getLogger("bot")
 
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.heap import one_arena, settle
+
+    one_arena()  # before any thread starts (lingua loads its models on threads)
+
     import os
     import subprocess
 
-    import uvicorn
-
-    from bot.app import build
-    from bot.heap import settle
-    from bot.nlu.embedded import EmbeddedNlu
-    from bot.web.http import BoundedHttpTools
-    from bot.web.server import create_web_app
-
-    # Migrate in a short-lived process while this one loads its models: Alembic and the
-    # migration scripts never take memory in the serving process, and nothing is served
-    # before the database is at the head revision.
+    # Migrate in a short-lived process while this one imports and loads its models:
+    # Alembic and the migration scripts never take memory in the serving process, and
+    # nothing is served before the database is at the head revision. Started first, it
+    # runs beside the imports, which take one core, and is mostly done when lingua's
+    # models load on both.
     env = os.environ | {
         "DATABASE_URL": settings.database_url,
         "NLU_MODEL_PATH": str(settings.nlu_model_path),
     }
     migrate = subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], env=env)
+
+    import uvicorn
+
+    from bot.app import build
+    from bot.nlu.embedded import EmbeddedNlu
+    from bot.web.http import BoundedHttpTools
+    from bot.web.server import create_web_app
+
     # Train (the first start, or nlu_data/ changed) in a short-lived process too:
     # scikit-learn and SciPy, which training imports, would stay in this one for good.
     fresh = EmbeddedNlu.is_current(settings.nlu_model_path, settings.nlu_data_dir)

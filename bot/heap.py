@@ -31,6 +31,28 @@ def settle() -> None:
     release_free_memory()
 
 
+def one_arena() -> None:
+    """Let every thread allocate from the C heap's main arena (glibc's ``M_ARENA_MAX`` 1).
+
+    Call it first thing, before any thread starts. glibc gives threads that allocate at
+    the same time arenas of their own, and what they free there stays resident: lingua's
+    worker threads, which load its models in parallel at start-up, left 12 MB more of
+    the process resident after ``malloc_trim`` (76 against 64 MB). The serving process
+    runs its work on one thread, so sharing one arena costs it no waiting. A no-op
+    elsewhere than glibc.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    mallopt(_M_ARENA_MAX, 1)
+
+
+_M_ARENA_MAX = -8  # glibc's malloc.h
+
+
 def release_free_memory() -> None:
     """Return the C heap's free pages to the system (glibc only; a few milliseconds)."""
     try:

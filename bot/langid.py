@@ -65,8 +65,6 @@ MIN_LETTERS = 10
 STRONG_MIN_CONFIDENCE = 0.95
 #: Han, Hangul and kana carry more per character than a Latin or Cyrillic letter.
 CJK_WEIGHT = 2
-#: Text whose detection loads every n-gram model of the English/German lingua model.
-_LOAD_MODELS = "loading models"
 #: Tokens used the same way whatever the writer's language: they say nothing.
 NEUTRAL_WORDS = frozenset({"ok", "okay", "okey", "k", "kk", "lol", "thx", "hmm", "hm", "xd"})
 #: Latin-script languages a customer may write that we do not support (lingua's ISO names):
@@ -151,17 +149,20 @@ class LanguageDetector:
         Args:
             cache_dir: Where the word-frequency table is cached (built there once).
         """
-        # Lingua's English and German models (1- to 5-grams) are loaded here, on this
-        # thread, by one detection of a five-letter word. Its preloading loads them on
-        # worker threads instead, whose allocator arenas keep more of the memory freed
-        # while loading: 60-72 MB stayed resident after malloc_trim, against 50 MB.
-        # Its low-accuracy mode (trigrams only) loads in 0.1 s instead of 1 s and saves
+        # Lingua's English and German models (1- to 5-grams) are preloaded here, on
+        # lingua's worker threads, both at once: 0.45-0.49 s against 0.72-0.78 s loaded
+        # on this thread by a first detection (in process, 2026-12-06), a third of a
+        # serving process's start-up. Each worker thread would allocate from an arena of
+        # its own, which kept 12 MB more resident after malloc_trim (76 against 64 MB),
+        # so `serve` first lets all threads share the main arena (bot.heap.one_arena):
+        # 64-65 MB then. Its low-accuracy mode (trigrams only) loads in 0.1 s and saves
         # 44 MB of a serving process, but got 0.6 points fewer single words of the shared
         # data right, and turned "bye", "cya" and "ok bye" of nlu_data/ into German.
-        self._lingua = LanguageDetectorBuilder.from_languages(
-            Language.ENGLISH, Language.GERMAN
-        ).build()
-        self._lingua.compute_language_confidence(_LOAD_MODELS, Language.GERMAN)
+        self._lingua = (
+            LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.GERMAN)
+            .with_preloaded_language_models()
+            .build()
+        )
         broad = [Language.ENGLISH, Language.GERMAN] + [
             Language.from_iso_code_639_1(getattr(IsoCode639_1, code))
             for code in UNSUPPORTED_LATIN.split()

@@ -1,9 +1,11 @@
-"""Returning the C heap's free pages after start-up."""
+"""Returning the C heap's free pages after start-up; one arena for every thread."""
 
 from __future__ import annotations
 
 import gc
 import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,31 @@ def test_settle_puts_what_start_up_made_out_of_the_collectors_way() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+THREADS = """
+import ctypes, sys, threading
+from bot.heap import one_arena
+if sys.argv[1] == "one":
+    one_arena()
+def work():
+    blocks = [bytearray(2048) for _ in range(200)]  # from malloc (over 512 bytes)
+threads = [threading.Thread(target=work) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+ctypes.CDLL(None).malloc_stats()  # one "Arena N:" section per arena, on stderr
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_one_arena_keeps_every_thread_on_the_main_arena() -> None:
+    arenas = {}
+    for mode in ("default", "one"):
+        done = subprocess.run(
+            [sys.executable, "-c", THREADS, mode], capture_output=True, text=True, check=True
+        )
+        arenas[mode] = done.stderr.count("Arena ")
+    assert arenas["one"] == 1
+    assert arenas["default"] > 1  # threads get arenas of their own otherwise
