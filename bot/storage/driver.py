@@ -386,7 +386,7 @@ class _Wire:
             else:
                 answers.append(result)
         if failed is not None:
-            if failed.sqlstate == _NO_SUCH_STATEMENT:  # dropped (DEALLOCATE ALL, DISCARD ALL)
+            if failed.sqlstate == NO_SUCH_STATEMENT:  # dropped (DEALLOCATE ALL, DISCARD ALL)
                 self._prepared.clear()  # prepared again from the next round trip on
             raise failed
         return answers[1 if begin else 0 : len(answers) - (1 if commit else 0)]
@@ -429,7 +429,8 @@ class _Wire:
         return rows
 
 
-_NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name
+#: invalid_sql_statement_name: a prepared statement the connection no longer has
+NO_SUCH_STATEMENT = "26000"
 _ENCODING = "utf-8"  # the database's (bot.storage.db refuses any other)
 _FORMATS: dict[int, list[PyFormat]] = {}
 

@@ -592,7 +592,7 @@ def _found_unprepared(error: DBAPIError) -> bool:
     Something else on the connection ran ``DEALLOCATE ALL`` or ``DISCARD ALL``; the
     connection forgot its statements then (see driver.py) and prepares them again.
     """
-    if getattr(error.orig, "sqlstate", None) == "26000":  # invalid_sql_statement_name
+    if getattr(error.orig, "sqlstate", None) == pg.NO_SUCH_STATEMENT:
         log.warning("a pooled connection's prepared statements were dropped: retrying")
         return True
     return False
@@ -670,21 +670,10 @@ class Store:
         if not _CREATE_COMPILED:
             _CREATE_COMPILED.append(pg.compile_for(_CREATE, self._engine.dialect))
         now = utcnow()
-        values = {
-            column: getattr(row, column)
-            for column in ("id", "channel", "channel_chat_id", "token_hash", "customer_id")
-        }
-        values |= {
-            "language": None,
-            "language_hint": row.language_hint,
-            "timezone": row.timezone,
-            "state": row.state,
-            "created_at": now,
-            "updated_at": now,
-        }
+        values = {column.name: getattr(row, column.name) for column in _CONVERSATIONS.c}
+        values |= {"created_at": now, "updated_at": now}
         async with await pg.Checkout.take(self._engine) as checkout:  # autocommit: one trip
             await pg.first_rows(checkout, [(_CREATE_COMPILED[0], values)])
-        row.language = None
 
     async def open_chat(
         self, channel: Channel, chat_id: str, *, language_hint: str | None = None
