@@ -42,7 +42,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
 
     from bot.app import build
     from bot.nlu.embedded import EmbeddedNlu
-    from bot.web.http import BoundedHttpTools
+    from bot.web.http import PROTOCOLS
     from bot.web.server import create_web_app
 
     # Train (the first start, or nlu_data/ changed) in a short-lived process too:
@@ -70,7 +70,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         log_config=None,
         timeout_graceful_shutdown=5,
-        http=BoundedHttpTools,  # uvicorn's httptools protocol, request heads up to 64 KiB
+        **PROTOCOLS,  # uvicorn's httptools protocol, request heads up to 64 KiB; no WebSocket
     )
     return 0
 

@@ -25,8 +25,11 @@ import gc
 
 
 def settle() -> None:
-    """Collect once, freeze what is left (see the module docstring), trim the C heap."""
-    gc.collect()
+    """Freeze every object alive (see the module docstring), trim the C heap.
+
+    No collection first: after serve's start-up a full one found 10 unreachable objects
+    and took 49-70 ms of the start-up (2026-12-07); frozen, those few stay for good.
+    """
     gc.freeze()
     release_free_memory()
 

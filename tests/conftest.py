@@ -115,7 +115,7 @@ def serving(settings: Settings, parts, *, migrate: bool = True) -> Iterator[str]
 
     import uvicorn
 
-    from bot.web.http import BoundedHttpTools
+    from bot.web.http import PROTOCOLS
     from bot.web.server import create_web_app
 
     if migrate:
@@ -123,9 +123,7 @@ def serving(settings: Settings, parts, *, migrate: bool = True) -> Iterator[str]
     localizer, detector, nlu = parts
     built = build(settings, localizer=localizer, detector=detector, nlu=nlu, clock=in_hours_clock)
     app = create_web_app(built)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", http=BoundedHttpTools
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **PROTOCOLS)
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

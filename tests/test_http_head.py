@@ -86,7 +86,9 @@ def test_heads_under_the_limit_and_pipelined_requests_are_served(server: str) ->
     assert answers.rstrip().endswith(b'{"status":"ok"}')
 
 
-def test_serve_refuses_a_long_head(tmp_path: Path, nlu_model_path: Path, parts) -> None:  # type: ignore[no-untyped-def]
+def test_serve_refuses_a_long_head_and_speaks_no_websocket(  # type: ignore[no-untyped-def]
+    tmp_path: Path, nlu_model_path: Path, parts
+) -> None:
     bot = BotProcess(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
@@ -101,6 +103,18 @@ def test_serve_refuses_a_long_head(tmp_path: Path, nlu_model_path: Path, parts) 
             assert_refused(read_all(connection))
         assert "request refused: its head is over 65536 bytes" in bot.output()
         assert httpx.get(f"{bot.url}/healthz").status_code == 200
+        # no WebSocket protocol: a request to upgrade is served as plain HTTP (with one,
+        # the handshake to a path without a WebSocket route is refused: 403), unlogged
+        upgrade = {
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+        }
+        answer = httpx.get(f"{bot.url}/healthz", headers=upgrade)
+        assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+        assert "Unsupported upgrade request" not in bot.output()
+        assert "WebSocket" not in bot.output()
     finally:
         bot.stop()
 

@@ -15,6 +15,10 @@ loses the answer (nginx's "lingering close"). It counts the reads that
 went to a head whole (a read in which a request began is not counted, since part of it
 may be the end of the previous request), so a head is cut off at most one read of the
 socket (256 KiB) after the limit. The rest is uvicorn's own protocol.
+
+The app serves no WebSocket (its event streams are server-sent events), so uvicorn runs
+without a WebSocket protocol (:data:`PROTOCOLS`): it no longer imports the ``websockets``
+library at start-up (29 ms), and a request asking to upgrade is served as plain HTTP.
 """
 
 from __future__ import annotations
@@ -96,3 +100,16 @@ class BoundedHttpTools(HttpToolsProtocol):
         """The head is complete: no more counting until the next request."""
         self._in_head = False
         super().on_headers_complete()
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """A request asked to upgrade (to a WebSocket): it is served as plain HTTP.
+
+        uvicorn logs two warnings for each such request, one telling to install a
+        WebSocket library; a client could fill the log with them.
+        """
+        log.debug("a request asked to upgrade: served as plain HTTP (no WebSocket here)")
+
+
+#: How uvicorn serves the app (``uvicorn.run(app, **PROTOCOLS)``): its httptools protocol
+#: with the bound on a request's head, and no WebSocket protocol.
+PROTOCOLS: dict[str, Any] = {"http": BoundedHttpTools, "ws": "none"}
