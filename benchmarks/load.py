@@ -621,7 +621,11 @@ def interpreter(venv: Path | None = None) -> str:
         lines = (venv / "pyvenv.cfg").read_text().splitlines()
     except OSError:
         return f"an unknown Python ({venv / 'pyvenv.cfg'} is missing)"
-    config = dict(line.replace(" ", "").split("=", 1) for line in lines if "=" in line)
+    config = {}
+    for line in lines:
+        key, equals, value = line.partition("=")
+        if equals:
+            config[key.strip()] = value.strip()
     home = config.get("home", "?").removesuffix("/bin")
     return f"Python {config.get('version', config.get('version_info', '?'))} of {home}"
 
