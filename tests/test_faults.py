@@ -170,10 +170,10 @@ def test_every_connection_busy_gives_a_clear_503_and_the_waiting_messages_are_ke
     settings: Settings,
     parts,  # type: ignore[no-untyped-def]
 ) -> None:
-    # One pooled connection and one overflow; another session holds two conversations'
+    # Two pooled connections (no overflow); another session holds two conversations'
     # rows, so two turns wait on their locks with both connections in hand.
     busy = replace(
-        settings, database_url=postgres_url, database_pool_size=1, database_pool_timeout=0.5
+        settings, database_url=postgres_url, database_pool_size=2, database_pool_timeout=0.5
     )
     with serving(busy, parts) as url:
         chats = [httpx.post(f"{url}/api/v1/conversations", timeout=10).json() for _ in range(3)]

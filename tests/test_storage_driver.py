@@ -8,6 +8,7 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -18,10 +19,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.util import greenlet_spawn
 
 from bot.app import Components
+from bot.config import Settings
 from bot.core import Channel, Incoming, Outgoing
 from bot.storage import driver as pg
 from bot.storage.models import Message, OrderAttempt, OrderAudit, utcnow
 from bot.storage.store import Store
+from tests.conftest import _built
 from tests.test_storage import orphan_message
 
 on_postgres = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -100,6 +103,35 @@ async def terminate(database_url: str, backend: int) -> None:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
         cursor = await admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
         assert await cursor.fetchone() == (True,)
+
+
+@on_postgres
+async def test_more_turns_at_once_than_the_pool_holds_wait_for_its_connections(
+    database_url: str,
+    settings: Settings,
+    parts,  # type: ignore[no-untyped-def]
+) -> None:
+    # Until 2026-12-07 the pool had as many overflow connections again, and SQLAlchemy
+    # closes one as soon as it comes back to a full pool: under such a load every few
+    # turns opened a connection (a server process forked, statements prepared again).
+    built = await _built(replace(settings, database_url=database_url, database_pool_size=2), parts)
+    opened: list[int] = []
+    event.listen(built.engine.sync_engine, "connect", lambda *_: opened.append(1))
+    try:
+        chats = [(await built.store.create_conversation(Channel.WEB))[0] for _ in range(8)]
+
+        async def talk(conversation_id: str) -> list[str | None]:
+            said = []
+            for index, text in enumerate(("hello", "when is the live chat open?", "thanks")):
+                replies = await built.pipeline.handle(Incoming(conversation_id, text, f"m{index}"))
+                said.append(replies[0].intent)
+            return said
+
+        answered = await asyncio.gather(*(talk(chat.id) for chat in chats))
+        assert answered == [["greet", "faq_live_chat", "thanks"]] * len(chats)
+        assert len(opened) <= 2, f"{len(opened)} connections opened for a pool of 2"
+    finally:
+        await built.close()
 
 
 @on_postgres
