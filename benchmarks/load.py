@@ -148,7 +148,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def rss_mb(pid: int) -> float:
-    """VmRSS of ``pid`` and all its descendants, in MB."""
+    """VmRSS of ``pid`` and all its descendants, in MiB (2**20 bytes; 1 MiB = 1.049 MB)."""
     total = 0.0
     pending = [pid]
     while pending:
@@ -394,7 +394,7 @@ def measure(
             continue
         print(
             f"  process {index + 1}: start-up {server.startup:.2f} s, "
-            f"RSS after the run {rss_mb(server.process.pid):.0f} MB"
+            f"RSS after the run {rss_mb(server.process.pid):.0f} MiB"
         )
     print(f"  machine load average (1 min) now: {os.getloadavg()[0]:.2f}")
     return phases
