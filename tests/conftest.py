@@ -82,10 +82,11 @@ def parts(
     return Localizer(base.locales_dir), LanguageDetector(), build_nlu(base)
 
 
-async def _built(
+async def build_bot(
     settings: Settings,
     parts: tuple[Localizer, LanguageDetector, tuple[NluBackend, EmbeddedNlu]],
 ) -> Components:
+    """The bot for ``settings`` on the shared read-only ``parts``, its database migrated."""
     upgrade(settings.database_url)
     localizer, detector, nlu = parts
     return build(settings, localizer=localizer, detector=detector, nlu=nlu, clock=in_hours_clock)
@@ -94,7 +95,7 @@ async def _built(
 @pytest.fixture
 async def bot_on(database_url: str, settings: Settings, parts) -> AsyncIterator[Components]:  # type: ignore[no-untyped-def]
     """The bot, built on each kind of database, migrated."""
-    built = await _built(replace(settings, database_url=database_url), parts)
+    built = await build_bot(replace(settings, database_url=database_url), parts)
     yield built
     await built.close()
 
@@ -102,7 +103,7 @@ async def bot_on(database_url: str, settings: Settings, parts) -> AsyncIterator[
 @pytest.fixture
 async def bot(settings: Settings, parts) -> AsyncIterator[Components]:  # type: ignore[no-untyped-def]
     """The bot on SQLite, migrated."""
-    built = await _built(settings, parts)
+    built = await build_bot(settings, parts)
     yield built
     await built.close()
 

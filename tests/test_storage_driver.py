@@ -24,7 +24,7 @@ from bot.core import Channel, Incoming, Outgoing
 from bot.storage import driver as pg
 from bot.storage.models import Message, OrderAttempt, OrderAudit, utcnow
 from bot.storage.store import Store
-from tests.conftest import _built
+from tests.conftest import build_bot
 from tests.test_storage import orphan_message
 
 on_postgres = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -114,7 +114,8 @@ async def test_more_turns_at_once_than_the_pool_holds_wait_for_its_connections(
     # Until 2026-12-07 the pool had as many overflow connections again, and SQLAlchemy
     # closes one as soon as it comes back to a full pool: under such a load every few
     # turns opened a connection (a server process forked, statements prepared again).
-    built = await _built(replace(settings, database_url=database_url, database_pool_size=2), parts)
+    small = replace(settings, database_url=database_url, database_pool_size=2)
+    built = await build_bot(small, parts)
     opened: list[int] = []
     event.listen(built.engine.sync_engine, "connect", lambda *_: opened.append(1))
     try:
