@@ -79,8 +79,8 @@ class Money:
 class LanguageList:
     """A reply parameter: the supported languages, each by its own name, when rendered.
 
-    Naming them loads Babel's data of every locale (about 0.1 s and 9 MB, once), so they
-    are named only when a reply shows them.
+    The localizer names them from Babel's data of each locale, which it loads (without
+    the sections the bot never reads) when it starts.
     """
 
 

@@ -57,3 +57,34 @@ def test_hours_in_utc_name_the_offset_not_an_unknown_region(localizer: Localizer
     assert local is not None
     text = localizer.render("en", local)
     assert "GMT" in text and "Unknown" not in text and "00:00" in text
+
+
+def test_babel_holds_no_locale_data_the_bot_never_reads(localizer: Localizer) -> None:
+    """The unused sections are gone from every locale Babel loaded for the bot, root
+    and the parents included, and what the bot formats still formats in each language."""
+    from datetime import date
+    from decimal import Decimal
+
+    from babel import localedata
+
+    from bot.core import LANGUAGES, Money, Reply
+    from bot.i18n import UNUSED_LOCALE_DATA
+
+    for name in ("root", "zh", "en", "zh_Hans", "zh_Hant", "ru", "de", "ko"):
+        assert not UNUSED_LOCALE_DATA & localedata.load(name).keys(), name
+    expected = {
+        "en": ("HK$1,234.50", "Mar 5, 2026"),
+        "zh-Hans": ("HK$1,234.50", "2026年3月5日"),
+        "zh-Hant": ("HK$1,234.50", "2026年3月5日"),
+        "ru": ("1\u00a0234,50\u00a0HK$", "5 мар. 2026\u202fг."),
+        "de": ("1.234,50\u00a0HK$", "05.03.2026"),
+        "ko": ("HK$1,234.50", "2026. 3. 5."),
+    }
+    for language, (amount, day) in expected.items():
+        values = {"amount": Money(Decimal("1234.5"), "HKD"), "day": date(2026, 3, 5)}
+        reply = Reply("{amount} {day}", values)
+        assert localizer.render(language, reply) == f"{amount} {day}"
+        hours = localizer.service_hours_local(language, "Europe/Berlin", WINTER)
+        assert hours is not None and all(hours.params.values())
+    names = localizer.render("en", Reply("{names}", {"names": LANGUAGES}))
+    assert names == "English, 中文 (简体), 中文 (繁體), русский, Deutsch, 한국어"
