@@ -252,8 +252,10 @@ def test_the_model_serves_sklearns_margins_without_sklearn(tmp_path: Path) -> No
     probes = [*texts, "", "zzzz", "ordnum ???", "謝謝 감사합니다 спасибо"]
     expected = pipeline.decision_function(probes)
     got = np.array([loaded.margins(text) for text in probes])
-    assert np.allclose(got, expected, atol=1e-4)
+    # the weights are kept in half precision: a margin may move by a few 1e-4
+    assert np.allclose(got, expected, atol=1e-3)
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).mean() > 0.999
+    assert loaded.terms == model.terms and sum(map(len, model.terms)) == len(model.weights)
 
 
 def test_a_broken_model_file_is_retrained(tmp_path: Path) -> None:

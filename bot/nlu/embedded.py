@@ -152,18 +152,30 @@ class Model:
         intercept: np.ndarray,
     ) -> None:
         self.classes = list(classes)
-        self.terms = [list(terms) for terms in vocabularies]
-        self.idf = [np.asarray(values, dtype=np.float64) for values in idf]
-        self.weights = np.ascontiguousarray(weights, dtype=np.float32)  # features x classes
+        # Half precision: 3.3 instead of 6.7 MiB for 54,666 features x 32 intents, and
+        # a margin moves by at most 5e-4 (0.00052 over the 3,958 texts of nlu_data/ and
+        # 500 English sentences; no best intent changed). Margins are summed in float64.
+        self.weights = np.ascontiguousarray(weights, dtype=np.float16)  # features x classes
         self.intercept = np.asarray(intercept, dtype=np.float64)
         # Each analyzer's terms map to their row of ``weights`` (the vectorizers' features
         # side by side, as FeatureUnion puts them); one idf vector for all the rows.
         self._analyzers: list[tuple[Callable[[str], list[str]], dict[str, int]]] = []
         offset = 0
-        for analyze, terms in zip(ANALYZERS, self.terms, strict=True):
+        for analyze, terms in zip(ANALYZERS, vocabularies, strict=True):
             self._analyzers.append((analyze, {t: offset + i for i, t in enumerate(terms)}))
             offset += len(terms)
-        self._idf = np.concatenate(self.idf)
+        self._idf = np.concatenate([np.asarray(values, dtype=np.float64) for values in idf])
+
+    @property
+    def terms(self) -> list[list[str]]:
+        """Each analyzer's terms in row order (its dictionary's order: no second copy)."""
+        return [list(vocabulary) for _, vocabulary in self._analyzers]
+
+    @property
+    def idf(self) -> list[np.ndarray]:
+        """Each analyzer's idf weights (views of the one vector ``margins`` reads)."""
+        ends = np.cumsum([len(vocabulary) for _, vocabulary in self._analyzers])[:-1]
+        return np.split(self._idf, ends)
 
     @classmethod
     def from_pipeline(cls, model: Pipeline) -> Model:
@@ -214,7 +226,8 @@ class Model:
                 part = values[start:end]
                 part /= math.sqrt(float(part @ part))
             start = end
-        return np.asarray(self.intercept + values @ self.weights[index])
+        rows_of_weights = self.weights.take(index, axis=0).astype(np.float64)
+        return np.asarray(self.intercept + values @ rows_of_weights)
 
     def save(self, path: Path, fingerprint: str) -> None:
         """Write the model to ``path`` (NumPy's zip of arrays; terms as JSON, no pickle)."""
