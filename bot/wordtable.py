@@ -2,16 +2,21 @@
 
 ``wordfreq``'s lists hold about a million words as Python dictionaries: some 150 MB
 in memory, and a second to load. The detector needs only each word's two frequencies,
-so the table keeps a sorted array of 64-bit word hashes (BLAKE2b) with two float32
-columns: about 8 MB, loaded in milliseconds. It is built from ``wordfreq`` in a child
-process the first time (so the serving process never holds the dictionaries) and saved
-beside the NLU model, named by ``wordfreq``'s version and the frequency cut-off.
+so the table keeps a sorted array of 64-bit word hashes (BLAKE2b) with two columns of
+natural-log frequencies in half precision: 5.1 MiB for 449,795 words, loaded in
+milliseconds. The logs lie between -18.4 and -2.9, which half precision keeps in steps
+of 1/64 at most, so a frequency moves by 0.8 % at most: finer than ``wordfreq``'s own
+steps of a centibel (2.3 %). Float32 frequencies took 1.7 MiB more. The table is built
+from ``wordfreq`` in a child process the first time (so the serving process never holds
+the dictionaries) and saved beside the NLU model, named by its layout, ``wordfreq``'s
+version and the frequency cut-off.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -29,13 +34,18 @@ def word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
 
 
+#: The saved table's layout, part of its file name (1: float32 frequencies).
+LAYOUT = 2
+
+
 class WordTable:
     """Frequencies of words in English and German; a missing word reads ``floor``."""
 
     def __init__(self, hashes: np.ndarray, english: np.ndarray, german: np.ndarray) -> None:
+        """Take the sorted hashes and each language's log frequencies (``-inf``: absent)."""
         self._hashes = hashes
-        self._english = english
-        self._german = german
+        self._english = np.asarray(english, dtype=np.float16)
+        self._german = np.asarray(german, dtype=np.float16)
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -46,8 +56,8 @@ class WordTable:
         positions = np.searchsorted(self._hashes, keys)
         positions[positions >= len(self._hashes)] = 0
         found = self._hashes[positions] == keys
-        english = np.where(found, self._english[positions], 0.0).astype(np.float64)
-        german = np.where(found, self._german[positions], 0.0).astype(np.float64)
+        english = np.exp(np.where(found, self._english[positions], -np.inf).astype(np.float64))
+        german = np.exp(np.where(found, self._german[positions], -np.inf).astype(np.float64))
         return np.maximum(english, floor), np.maximum(german, floor)
 
     @classmethod
@@ -63,8 +73,9 @@ class WordTable:
         )
         hashes = np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words))
         order = np.argsort(hashes)
-        en = np.array([english.get(w, 0.0) for w in words], dtype=np.float32)
-        de = np.array([german.get(w, 0.0) for w in words], dtype=np.float32)
+        absent = -math.inf
+        en = np.array([math.log(english[w]) if w in english else absent for w in words])
+        de = np.array([math.log(german[w]) if w in german else absent for w in words])
         return cls(hashes[order], en[order], de[order])
 
     def save(self, path: Path) -> None:
@@ -90,7 +101,7 @@ def _build_and_save(path: str, minimum: float) -> int:
 
 def cached_table(cache_dir: Path, minimum: float) -> WordTable:
     """The table from ``cache_dir``, built there first (in a child process) when missing."""
-    path = cache_dir / f"langid-words-{version('wordfreq')}-{minimum:g}.npz"
+    path = cache_dir / f"langid-words-{LAYOUT}-{version('wordfreq')}-{minimum:g}.npz"
     try:
         return WordTable.load(path)
     except (OSError, ValueError, KeyError):
