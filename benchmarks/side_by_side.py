@@ -101,7 +101,8 @@ def compare(order: list[tuple[str, Path]], model: Path, folder: Path, rounds: in
             )
         for name, values in spent.items():
             rss = load.rss_mb(servers[name].process.pid)
-            print(f"  {name}: mean {sum(values) / len(values) * 1000:.3f} ms/msg, RSS {rss:.0f} MB")
+            mean = sum(values) / len(values) * 1000
+            print(f"  {name}: mean {mean:.3f} ms/msg, RSS {rss:.0f} MiB")
         base, new = (sum(spent[n]) for n in ("base", "new"))
         print(f"  new against base: {(1 - new / base) * 100:.1f} % less CPU a message")
 
