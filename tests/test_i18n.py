@@ -60,8 +60,10 @@ def test_hours_in_utc_name_the_offset_not_an_unknown_region(localizer: Localizer
 
 
 def test_babel_holds_no_locale_data_the_bot_never_reads(localizer: Localizer) -> None:
-    """The unused sections are gone from every locale Babel loaded for the bot, root
-    and the parents included, and what the bot formats still formats in each language."""
+    """The unused sections are gone, and what the bot formats still formats.
+
+    Every locale Babel loaded for the bot is checked, root and the parents included.
+    """
     from datetime import date
     from decimal import Decimal
 
