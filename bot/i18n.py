@@ -154,8 +154,8 @@ class Localizer:
         return value
 
     def language_names(self) -> str:
-        """List the supported languages, each by its own name (``English, 简体中文, …``)."""
-        if self._language_names is None:  # built once: the first loads every locale's data
+        """List the supported languages, each by its own name (``English, 中文 (简体), …``)."""
+        if self._language_names is None:  # built once, from the data loaded at start
             names = (self._locales[tag].display_name or tag for tag in self._translations)
             self._language_names = ", ".join(names)
         return self._language_names
