@@ -22,7 +22,7 @@ log = logging.getLogger("bot")
 def _serve(settings: Settings, _: argparse.Namespace) -> int:
     from bot.heap import one_arena, settle
 
-    one_arena()  # before any thread starts (lingua loads its models on threads)
+    one_arena()  # before any thread starts
 
     import os
     import subprocess
@@ -30,8 +30,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     # Migrate in a short-lived process while this one imports and loads its models:
     # Alembic and the migration scripts never take memory in the serving process, and
     # nothing is served before the database is at the head revision. Started first, it
-    # runs beside the imports, which take one core, and is mostly done when lingua's
-    # models load on both.
+    # runs beside the imports, which take one core.
     env = os.environ | {
         "DATABASE_URL": settings.database_url,
         "NLU_MODEL_PATH": str(settings.nlu_model_path),

@@ -9,13 +9,13 @@ from 50 to 44 ms (benchmark client, 10 conversations; measured on the machine of
 
 Then the C heap's free pages go back to the system.
 
-Loading the language detector's lingua models decompresses and parses them in native
-code; what that frees stays in the C allocator's heap (glibc's malloc keeps the freed
-pages of its arenas). Python's own small
-objects live elsewhere (pymalloc's arenas), so nothing later reuses most of those
-pages: they would stay resident for the life of the process. ``malloc_trim(0)``
-returns every whole free page to the system (measured: 30 MB after serve's start-up,
-215 -> 185 MB; a ``gc.collect()`` before it freed nothing more and took 60 ms).
+Loading models in native code (lingua's, which the language detector used until
+2026-12-07) frees memory that stays in the C allocator's heap (glibc's malloc keeps the
+freed pages of its arenas). Python's own small objects live elsewhere (pymalloc's
+arenas), so nothing later reuses most of those pages: they would stay resident for the
+life of the process. ``malloc_trim(0)`` returns every whole free page to the system
+(measured with lingua's models: 30 MB after serve's start-up, 215 -> 185 MB; a
+``gc.collect()`` before it freed nothing more and took 60 ms).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def one_arena() -> None:
 
     Call it first thing, before any thread starts. glibc gives threads that allocate at
     the same time arenas of their own, and what they free there stays resident: lingua's
-    worker threads, which load its models in parallel at start-up, left 12 MB more of
-    the process resident after ``malloc_trim`` (76 against 64 MB). The serving process
+    worker threads, which loaded its models in parallel at start-up until 2026-12-07,
+    left 12 MB more of the process resident after ``malloc_trim`` (76 against 64 MB). The serving process
     runs its work on one thread, so sharing one arena costs it no waiting. A no-op
     elsewhere than glibc.
     """

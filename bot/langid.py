@@ -8,9 +8,10 @@ Evidence is taken cheapest first:
    Traditional by the characters used), kana → unsupported ``ja``, Cyrillic → ``ru``
    (or an unsupported Cyrillic language with letters Russian never uses), other scripts →
    unsupported.
-2. Latin text is English or German by a naive-Bayes sum of two log-likelihood ratios:
-   lingua's (restricted to English and German) and a word-unigram one from the ``wordfreq``
-   frequency lists (kept compact by :mod:`bot.wordtable`). Neither is fitted to any benchmark.
+2. Latin text is English or German by a naive-Bayes sum of two log-likelihood ratios, both
+   from the ``wordfreq`` frequency lists (kept compact by :mod:`bot.wordtable`): a
+   word-unigram one, and one of character n-gram models (:mod:`bot.charmodel`), which also
+   judge the words no list knows. Neither is fitted to any benchmark.
 3. Only longer Latin text that English and German words do not explain well (or that has
    letters neither language uses) is shown to a broader lingua model, which may call it an
    unsupported language.
@@ -30,8 +31,9 @@ import numpy as np
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 from zhon import cedict
 
+from bot.charmodel import LATIN_LETTERS, LATIN_WORD
 from bot.heap import release_free_memory
-from bot.wordtable import cached_table
+from bot.wordtable import cached_tables
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +43,13 @@ DEFAULT_CACHE = Path(__file__).resolve().parent.parent / "data"
 
 #: Only this much of a message is analysed.
 MAX_CHARS = 2000
-#: Latin words given to lingua (its cost grows with the length; wordfreq sees every word).
-LINGUA_MAX_WORDS = 16
+#: Latin words given to the n-gram models (their cost grows with the length; the word
+#: table sees every word), and to the broader lingua model.
+CHAR_MAX_WORDS = 16
 BROAD_MAX_WORDS = 12
-#: Lingua's probabilities are clipped to [_P_MIN, 1 - _P_MIN]: its log odds stay within ±this.
-_P_MIN = 1e-6
-LINGUA_CLAMP = math.log((1.0 - _P_MIN) / _P_MIN)
+#: The n-gram models' log odds are clipped to ±this, and not asked when the word evidence
+#: alone is larger (they could not flip it then): most sentences are decided without them.
+CHAR_CLAMP = math.log(1e6)
 #: A missing word's frequency (just below the lists' smallest entry, zipf 1).
 FREQ_FLOOR = 1e-8
 #: Rarer words are not kept (they move no verdict on the benchmark; they cost 45 MB).
@@ -71,7 +74,6 @@ NEUTRAL_WORDS = frozenset({"ok", "okay", "okey", "k", "kk", "lol", "thx", "hmm",
 #: the main ones of Europe and South-East Asia (each costs ~20 MB of lingua models).
 UNSUPPORTED_LATIN = "FR ES IT PT NL SV PL TR VI ID MS TL"
 
-_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
 _NOISE = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+"
@@ -87,8 +89,8 @@ _HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\ud7b
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _KANA = re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff]")
 _CYRILLIC = re.compile("[\u0400-\u052f]")
-_LATIN_LETTER = re.compile(f"[{_LATIN}]")
-_WORD = re.compile(f"[{_LATIN}]+(?:'[{_LATIN}]+)*")
+_LATIN_LETTER = re.compile(f"[{LATIN_LETTERS}]")
+_WORD = LATIN_WORD
 _VOWEL = re.compile("[aeiouyà-åæè-ëì-ïò-öøù-üýÿāăąēėęěīįıōőœūůűųǎǐǒǔ]")
 _FOREIGN_LATIN = re.compile("[^a-zäöüß']")
 #: Cyrillic letters that Russian never uses → that language (checked in order).
@@ -144,25 +146,11 @@ class LanguageDetector:
     """Detects the language of a message; build once, share (it is read-only)."""
 
     def __init__(self, cache_dir: Path | None = None) -> None:
-        """Load the lingua models, the word frequencies and the Han character sets.
+        """Load the word frequencies and n-gram models, and the Han character sets.
 
         Args:
             cache_dir: Where the word-frequency table is cached (built there once).
         """
-        # Lingua's English and German models (1- to 5-grams) are preloaded here, on
-        # lingua's worker threads, both at once: 0.45-0.49 s against 0.72-0.78 s loaded
-        # on this thread by a first detection (in process, 2026-12-06), a third of a
-        # serving process's start-up. Each worker thread would allocate from an arena of
-        # its own, which kept 12 MB more resident after malloc_trim (76 against 64 MB),
-        # so `serve` first lets all threads share the main arena (bot.heap.one_arena):
-        # 64-65 MB then. Its low-accuracy mode (trigrams only) loads in 0.1 s and saves
-        # 44 MB of a serving process, but got 0.6 points fewer single words of the shared
-        # data right, and turned "bye", "cya" and "ok bye" of nlu_data/ into German.
-        self._lingua = (
-            LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.GERMAN)
-            .with_preloaded_language_models()
-            .build()
-        )
         broad = [Language.ENGLISH, Language.GERMAN] + [
             Language.from_iso_code_639_1(getattr(IsoCode639_1, code))
             for code in UNSUPPORTED_LATIN.split()
@@ -176,7 +164,7 @@ class LanguageDetector:
             LanguageDetectorBuilder.from_languages(*broad).with_low_accuracy_mode().build()
         )
         self._broad_used = False
-        self._words = cached_table(cache_dir or DEFAULT_CACHE, MIN_STORED_FREQ)
+        self._words, self._chars = cached_tables(cache_dir or DEFAULT_CACHE, MIN_STORED_FREQ)
         self._simplified_only, self._traditional_only = chinese_script_patterns()
 
     def detect(self, text: str) -> Detection:
@@ -245,8 +233,9 @@ class LanguageDetector:
             unsupported = self._unsupported(words)
             if unsupported is not None:
                 return unsupported
-        if abs(score) <= LINGUA_CLAMP:  # otherwise lingua's clamped log odds cannot flip it
-            score += self._lingua_score(words)
+        if abs(score) <= CHAR_CLAMP:
+            chars = self._chars.log_odds(words[:CHAR_MAX_WORDS])
+            score += min(max(chars, -CHAR_CLAMP), CHAR_CLAMP)
         confidence = 1.0 / (1.0 + math.exp(-abs(score)))
         strong = long_enough and confidence >= STRONG_MIN_CONFIDENCE
         return Detection("de" if score > 0 else "en", None, confidence, strong)
@@ -257,14 +246,6 @@ class LanguageDetector:
         score = float(np.log(german / english).sum())
         known = int(((english >= KNOWN_FREQ) | (german >= KNOWN_FREQ)).sum())
         return score, known
-
-    def _lingua_score(self, words: list[str]) -> float:
-        """Lingua's log odds of German over English, clamped to ±``LINGUA_CLAMP``."""
-        german = self._lingua.compute_language_confidence(
-            " ".join(words[:LINGUA_MAX_WORDS]), Language.GERMAN
-        )
-        german = min(max(float(german), _P_MIN), 1.0 - _P_MIN)
-        return math.log(german / (1.0 - german))
 
     def _unsupported(self, words: list[str]) -> Detection | None:
         """The broader model's verdict, when it is a confident one for an unsupported language."""

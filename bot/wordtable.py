@@ -1,15 +1,18 @@
-"""English and German word frequencies in a compact table, built once and cached on disk.
+"""English and German word statistics, built once from ``wordfreq`` and cached on disk.
 
 ``wordfreq``'s lists hold about a million words as Python dictionaries: some 150 MB
-in memory, and a second to load. The detector needs only each word's two frequencies,
-so the table keeps a sorted array of 64-bit word hashes (BLAKE2b) with two columns of
-natural-log frequencies in half precision: 5.1 MiB for 449,795 words, loaded in
-milliseconds. The logs lie between -18.4 and -2.9, which half precision keeps in steps
-of 1/64 at most, so a frequency moves by 0.8 % at most: finer than ``wordfreq``'s own
-steps of a centibel (2.3 %). Float32 frequencies took 1.7 MiB more. The table is built
-from ``wordfreq`` in a child process the first time (so the serving process never holds
-the dictionaries) and saved beside the NLU model, named by its layout, ``wordfreq``'s
-version and the frequency cut-off.
+in memory, and a second to load. The detector needs two things from them, kept compact:
+
+* the word table: each word's two frequencies, as a sorted array of 64-bit word hashes
+  (BLAKE2b) with two columns of natural-log frequencies in half precision: 5.1 MiB for
+  449,795 words, loaded in milliseconds. The logs lie between -18.4 and -2.9, which half
+  precision keeps in steps of 1/64 at most, so a frequency moves by 0.8 % at most: finer
+  than ``wordfreq``'s own steps of a centibel (2.3 %). Float32 frequencies took 1.7 MiB more.
+* the character n-gram models of :mod:`bot.charmodel`, counted from the same lists.
+
+Both are built from ``wordfreq`` in a child process the first time (so the serving process
+never holds the dictionaries) and saved in one file beside the NLU model, named by its
+layout, ``wordfreq``'s version and the frequency cut-off.
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ import logging
 import math
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from bot.charmodel import CharModel
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +40,8 @@ def word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
 
 
-#: The saved table's layout, part of its file name (1: float32 frequencies).
-LAYOUT = 2
+#: The saved file's layout, part of its name (1: float32 frequencies; 2: no n-grams).
+LAYOUT = 3
 
 
 class WordTable:
@@ -61,12 +67,10 @@ class WordTable:
         return np.maximum(english, floor), np.maximum(german, floor)
 
     @classmethod
-    def build(cls, minimum: float) -> WordTable:
-        """Build the table from ``wordfreq``'s large lists (words at least ``minimum``)."""
-        import wordfreq
-
-        english = wordfreq.get_frequency_dict("en", "large")
-        german = wordfreq.get_frequency_dict("de", "large")
+    def build(
+        cls, english: dict[str, float], german: dict[str, float], minimum: float
+    ) -> WordTable:
+        """The table of the words at least ``minimum`` frequent in either list."""
         words = sorted(
             {w for w, f in english.items() if f >= minimum}
             | {w for w, f in german.items() if f >= minimum}
@@ -78,40 +82,61 @@ class WordTable:
         de = np.array([math.log(german[w]) if w in german else absent for w in words])
         return cls(hashes[order], en[order], de[order])
 
-    def save(self, path: Path) -> None:
-        """Write the table to ``path`` atomically (concurrent starts may race)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        with partial.open("wb") as out:
-            np.savez(out, hashes=self._hashes, english=self._english, german=self._german)
-        partial.replace(path)
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays to save (see :meth:`from_arrays`)."""
+        return {"hashes": self._hashes, "english": self._english, "german": self._german}
 
     @classmethod
-    def load(cls, path: Path) -> WordTable:
-        """Read a table written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as data:
-            return cls(data["hashes"], data["english"], data["german"])
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> WordTable:
+        """The table from the arrays of :meth:`arrays`."""
+        return cls(arrays["hashes"], arrays["english"], arrays["german"])
+
+
+def build_tables(minimum: float) -> tuple[WordTable, CharModel]:
+    """The word table (words at least ``minimum`` frequent) and the n-gram models."""
+    import wordfreq
+
+    english = wordfreq.get_frequency_dict("en", "large")
+    german = wordfreq.get_frequency_dict("de", "large")
+    return WordTable.build(english, german, minimum), CharModel.build(english, german)
+
+
+def save_tables(path: Path, words: WordTable, chars: CharModel) -> None:
+    """Write both to ``path`` atomically (concurrent starts may race)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    arrays: dict[str, Any] = words.arrays() | chars.arrays()  # (not savez's allow_pickle)
+    with partial.open("wb") as out:
+        np.savez(out, **arrays)
+    partial.replace(path)
+
+
+def load_tables(path: Path) -> tuple[WordTable, CharModel]:
+    """Read what :func:`save_tables` wrote."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = dict(data)
+    return WordTable.from_arrays(arrays), CharModel.from_arrays(arrays)
 
 
 def _build_and_save(path: str, minimum: float) -> int:
-    table = WordTable.build(minimum)
-    table.save(Path(path))
-    return len(table)
+    words, chars = build_tables(minimum)
+    save_tables(Path(path), words, chars)
+    return len(words)
 
 
-def cached_table(cache_dir: Path, minimum: float) -> WordTable:
-    """The table from ``cache_dir``, built there first (in a child process) when missing."""
+def cached_tables(cache_dir: Path, minimum: float) -> tuple[WordTable, CharModel]:
+    """Both from ``cache_dir``, built there first (in a child process) when missing."""
     path = cache_dir / f"langid-words-{LAYOUT}-{version('wordfreq')}-{minimum:g}.npz"
     try:
-        return WordTable.load(path)
+        return load_tables(path)
     except (OSError, ValueError, KeyError):
         pass
-    log.info("building the word table %s from wordfreq (once)", path)
+    log.info("building the word table and n-gram models %s from wordfreq (once)", path)
     context = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(1, mp_context=context) as pool:
             pool.submit(_build_and_save, str(path), minimum).result()
-        return WordTable.load(path)
-    except OSError as error:  # a read-only folder: keep the table in memory only
+        return load_tables(path)
+    except OSError as error:  # a read-only folder: keep them in memory only
         log.warning("cannot cache the word table in %s (%s)", cache_dir, error)
-        return WordTable.build(minimum)
+        return build_tables(minimum)

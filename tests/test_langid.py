@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from bot.langid import MAX_CHARS, SUPPORTED, Detection, LanguageDetector, is_traditional
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "langid"
-#: Measured 99.98 % / 99.61 % / 98.28 % (sentences / word pairs / single words).
-THRESHOLDS = {"sentences": 0.998, "word-pairs": 0.994, "single-words": 0.980}
+#: Above lingua's 99.92 % / 99.36 % / 97.54 % (sentences / word pairs / single words) on this
+#: data, the bar of the detector's goal; measured 99.96 % / 99.59 % / 98.02 % (2026-12-07).
+THRESHOLDS = {"sentences": 0.9993, "word-pairs": 0.9937, "single-words": 0.9755}
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The compact word-frequency table agrees with wordfreq and is cached once."""
+"""The compact word-frequency table agrees with wordfreq; both tables are cached once."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import wordfreq
 
-from bot.wordtable import WordTable, cached_table
+from bot.wordtable import cached_tables, load_tables
 
 
 def test_the_table_gives_wordfreqs_frequencies_and_the_floor_for_the_rest(tmp_path: Path) -> None:
-    table = cached_table(tmp_path, 3e-8)
+    table, chars = cached_tables(tmp_path, 3e-8)
     assert list(tmp_path.glob("langid-words-*.npz"))
     words = ["the", "und", "danke", "thanks", "bestellung", "shipping", "qwzxv"]
     english, german = table.lookup(words, 1e-8)
@@ -20,5 +20,7 @@ def test_the_table_gives_wordfreqs_frequencies_and_the_floor_for_the_rest(tmp_pa
         expected_de = max(wordfreq.word_frequency(word, "de", "large"), 1e-8)
         assert np.isclose(en, expected_en, rtol=1e-2) and np.isclose(de, expected_de, rtol=1e-2)
     assert english[-1] == german[-1] == 1e-8
-    again = WordTable.load(next(tmp_path.glob("langid-words-*.npz")))
+    again, chars_again = load_tables(next(tmp_path.glob("langid-words-*.npz")))
     assert len(again) == len(table) > 300_000
+    assert len(chars_again) == len(chars) > 500_000
+    assert chars_again.log_odds(["versandkosten"]) == chars.log_odds(["versandkosten"]) > 0
