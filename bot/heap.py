@@ -40,9 +40,9 @@ def one_arena() -> None:
     Call it first thing, before any thread starts. glibc gives threads that allocate at
     the same time arenas of their own, and what they free there stays resident: lingua's
     worker threads, which loaded its models in parallel at start-up until 2026-12-07,
-    left 12 MB more of the process resident after ``malloc_trim`` (76 against 64 MB). The serving process
-    runs its work on one thread, so sharing one arena costs it no waiting. A no-op
-    elsewhere than glibc.
+    left 12 MB more of the process resident after ``malloc_trim`` (76 against 64 MB).
+    The serving process runs its work on one thread, so sharing one arena costs it no
+    waiting. A no-op elsewhere than glibc.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
