@@ -15,6 +15,7 @@ conditional log probability in half precision (``-inf``: not seen in that langua
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -76,31 +77,66 @@ def _codes(words: Sequence[str]) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
 
 
+#: Words counted at once while building (the German list is 8 million letters).
+_CHUNK = 50_000
+
+
 def _counts(words: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Every n-gram's key and conditional log probability in ``words`` (frequency-weighted)."""
-    codes = _codes(list(words))
-    lengths = np.fromiter((len(word) + 1 for word in words), dtype=np.int64, count=len(words))
-    weight = np.concatenate(([0.0], np.repeat(np.fromiter(words.values(), float), lengths)))
-    keys, longest = _hashes(codes), _orders(codes)
-    is_space = codes == _SPACE
+    """Every n-gram's key and conditional log probability in ``words`` (frequency-weighted).
+
+    Only words of ``LATIN_WORD`` are counted: the lists hold other tokens too.
+    """
+    items = ((word, frequency) for word, frequency in words.items() if LATIN_WORD.fullmatch(word))
+    parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(ORDER)]
+    while chunk := list(itertools.islice(items, _CHUNK)):
+        for order, part in enumerate(_chunk_counts(chunk), 1):
+            parts[order - 1].append(part)
     found_keys, found_logs = [], []
+    for order, chunks in enumerate(parts, 1):
+        if not chunks:  # no words
+            break
+        columns = (np.concatenate(column) for column in zip(*chunks, strict=True))
+        grams, prefixes, totals = _merged(*columns)
+        if order == 1:
+            context_total = np.full(len(grams), totals.sum())
+        else:  # a context's total: the summed counts of the n-grams that continue it
+            _, context_of = np.unique(prefixes, return_inverse=True)
+            context_total = np.bincount(context_of, weights=totals)[context_of]
+        found_keys.append(grams)
+        found_logs.append(np.log(totals) - np.log(context_total))
+    if not found_keys:
+        return np.zeros(0, np.uint64), np.zeros(0)
+    return np.concatenate(found_keys), np.concatenate(found_logs)
+
+
+def _chunk_counts(
+    items: Sequence[tuple[str, float]],
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For each order: the n-grams of ``items``, each one's context key and summed weight."""
+    codes = _codes([word for word, _ in items])
+    lengths = np.fromiter((len(word) + 1 for word, _ in items), dtype=np.int64, count=len(items))
+    frequencies = np.fromiter((frequency for _, frequency in items), float, count=len(items))
+    weight = np.concatenate(([0.0], np.repeat(frequencies, lengths)))
+    keys, longest = _hashes(codes), _orders(codes)
+    # The context of the n-gram ending at a position: the shorter one ending before it.
+    contexts = np.roll(keys, 1, axis=1)
+    result = []
     for order in range(1, ORDER + 1):
         valid = longest >= order
         if order == 1:
-            valid &= ~is_space  # a word's end is predicted after a letter, never alone
-        grams, inverse = np.unique(keys[order - 1][valid], return_inverse=True)
-        totals = np.bincount(inverse, weights=weight[valid])
-        if order == 1:
-            context_total = np.full(len(grams), totals.sum())
-        else:
-            prefixes = np.concatenate((np.zeros(1, np.uint64), keys[order - 2][:-1]))[valid]
-            _, context_of = np.unique(prefixes, return_inverse=True)
-            per_context = np.bincount(context_of, weights=weight[valid])
-            context_total = np.zeros(len(grams))
-            context_total[inverse] = per_context[context_of]
-        found_keys.append(grams)
-        found_logs.append(np.log(totals) - np.log(context_total))
-    return np.concatenate(found_keys), np.concatenate(found_logs)
+            valid &= codes != _SPACE  # a word's end is predicted after a letter, never alone
+        row = order - 1
+        prefixes = contexts[row - 1][valid] if order > 1 else np.zeros(int(valid.sum()), np.uint64)
+        result.append(_merged(keys[row][valid], prefixes, weight[valid]))
+    return result
+
+
+def _merged(
+    grams: np.ndarray, prefixes: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct n-grams, each one's context key and their summed weights."""
+    unique, first, inverse = np.unique(grams, return_index=True, return_inverse=True)
+    return unique, prefixes[first], np.bincount(inverse, weights=weights)
 
 
 class CharModel:
@@ -125,8 +161,8 @@ class CharModel:
             english: Each word's frequency in English text (``wordfreq``'s list).
             german: The same for German; only words of ``LATIN_WORD`` are counted.
         """
-        en_keys, en_logs = _counts({w: f for w, f in english.items() if LATIN_WORD.fullmatch(w)})
-        de_keys, de_logs = _counts({w: f for w, f in german.items() if LATIN_WORD.fullmatch(w)})
+        en_keys, en_logs = _counts(english)
+        de_keys, de_logs = _counts(german)
         keys = np.union1d(en_keys, de_keys)
         columns = []
         for found, logs in ((en_keys, en_logs), (de_keys, de_logs)):

@@ -93,3 +93,10 @@ def test_unlisted_words_lean_to_their_language(full: CharModel, word: str, langu
     odds = full.log_odds([word])
     assert (odds > 0) == (language == "de")
     assert abs(odds) > 2
+
+
+def test_a_language_without_words_knows_no_letter() -> None:
+    model = CharModel.build(ENGLISH, {"北京": 0.5})
+    english, german = model.log_probabilities(["die"])
+    assert english == pytest.approx(reference(ENGLISH, "die"), abs=0.02)
+    assert german == pytest.approx(reference({}, "die"), abs=0.02)
