@@ -44,8 +44,9 @@ DEFAULT_CACHE = Path(__file__).resolve().parent.parent / "data"
 #: Only this much of a message is analysed.
 MAX_CHARS = 2000
 #: Latin words given to the n-gram models (their cost grows with the length; the word
-#: table sees every word), and to the broader lingua model.
+#: table sees every word).
 CHAR_MAX_WORDS = 16
+#: Latin words given to the broader lingua model.
 BROAD_MAX_WORDS = 12
 #: The n-gram models' log odds are clipped to ±this, and not asked when the word evidence
 #: alone is larger (they could not flip it then): most sentences are decided without them.

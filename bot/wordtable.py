@@ -68,7 +68,7 @@ class WordTable:
 
     @classmethod
     def build(
-        cls, english: dict[str, float], german: dict[str, float], minimum: float
+        cls, english: Mapping[str, float], german: Mapping[str, float], minimum: float
     ) -> WordTable:
         """The table of the words at least ``minimum`` frequent in either list."""
         words = sorted(
