@@ -26,8 +26,8 @@ type ``str | None`` without constraints, returning an instance of the response m
 :func:`put_first` goes one step further for such a route: a :class:`FrontRoute` at the
 head of the app's route list matches its method and path before any other route and
 calls its handler. FastAPI's router otherwise reaches it through the included router's
-own matching and the route's wrappers: side by side, the prototype of 2026-12-07 spent
-6.2-7.2 % less CPU a message. Everything around the router stays: the middleware, the
+own matching and the route's wrappers: side by side the bot spent 1.7 and 3.2 % less CPU
+a message (2026-12-07). Everything around the router stays: the middleware, the
 exception handlers (which answer what the handler raises, as for any route) and the
 declared route, which the OpenAPI document and every other method on the path still use.
 """
