@@ -91,7 +91,6 @@ _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f
 _KANA = re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff]")
 _CYRILLIC = re.compile("[\u0400-\u052f]")
 _LATIN_LETTER = re.compile(f"[{LATIN_LETTERS}]")
-_WORD = LATIN_WORD
 _VOWEL = re.compile("[aeiouyà-åæè-ëì-ïò-öøù-üýÿāăąēėęěīįıōőœūůűųǎǐǒǔ]")
 _FOREIGN_LATIN = re.compile("[^a-zäöüß']")
 #: Cyrillic letters that Russian never uses → that language (checked in order).
@@ -223,7 +222,7 @@ class LanguageDetector:
         return Detection("zh-Hans", None, share, True, ambiguous_script=simplified == traditional)
 
     def _latin(self, text: str) -> Detection:
-        words = _WORD.findall(text.casefold())
+        words = LATIN_WORD.findall(text.casefold())
         if all(word in NEUTRAL_WORDS for word in words):
             return NO_SIGNAL
         score, known = self._word_evidence(words)

@@ -42,7 +42,6 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel, ValidationError
-from starlette._utils import get_route_path  # what Starlette's own routes match on
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
@@ -141,24 +140,15 @@ class FrontRoute(BaseRoute):
         """Take the route as the app serves it (its full path)."""
         self.route = route
         self.path_format = route.path_format
-        self._methods = frozenset(route.methods or ())
         self._handler = route.get_route_handler()
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """Match the route's methods and path only (``NONE`` otherwise: the route list goes on)."""
-        if scope["type"] != "http" or scope["method"] not in self._methods:
-            return Match.NONE, {}
-        found = self.route.path_regex.match(get_route_path(scope))
-        if found is None:
-            return Match.NONE, {}
-        convertors = self.route.param_convertors
-        path_params = dict(scope.get("path_params", {}))
-        path_params.update((k, convertors[k].convert(v)) for k, v in found.groupdict().items())
-        return Match.FULL, {"endpoint": self.route.endpoint, "path_params": path_params}
+        """The route's own full match (method and path); ``NONE`` otherwise, so the list goes on."""
+        match, child_scope = self.route.matches(scope)
+        return (match, child_scope) if match == Match.FULL else (Match.NONE, {})
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer with the route's handler (what it raises goes to the app's handlers)."""
-        scope["route"] = self.route
         response = await self._handler(Request(scope, receive, send))
         await response(scope, receive, send)
 
