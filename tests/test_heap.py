@@ -1,4 +1,4 @@
-"""Returning the C heap's free pages after start-up; one arena for every thread."""
+"""After start-up: free pages returned, the collector settled; one arena for every thread."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import gc
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.heap import release_free_memory, settle
+from bot.heap import YOUNG_THRESHOLD, release_free_memory, settle
 
 
 def rss_mb() -> float:
@@ -31,15 +32,32 @@ def test_freed_pages_inside_the_heap_go_back_to_the_system() -> None:
     assert len(kept) == 1563
 
 
+@pytest.fixture
+def collector() -> Iterator[None]:
+    """Give the collector back as it was: nothing frozen, the thresholds of before."""
+    thresholds = gc.get_threshold()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+@pytest.mark.usefixtures("collector")
 def test_settle_puts_what_start_up_made_out_of_the_collectors_way() -> None:
     model = [{"weights": [0.5] * 10}]  # stands for what start-up loaded
     assert any(o is model for o in gc.get_objects())
-    try:
-        settle()
-        assert not any(o is model for o in gc.get_objects())  # frozen: never walked again
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
+    settle()
+    assert not any(o is model for o in gc.get_objects())  # frozen: never walked again
+    assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.usefixtures("collector")
+def test_settle_raises_only_the_young_generations_threshold() -> None:
+    before = gc.get_threshold()
+    assert before[0] < YOUNG_THRESHOLD
+    settle()
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, before[1], before[2])
 
 
 THREADS = """
