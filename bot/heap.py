@@ -26,9 +26,9 @@ import gc
 #: The young generation's threshold while serving (CPython's default is 700).
 #:
 #: What triggers a young collection is the count of container objects allocated less
-#: those freed. A request holds a few hundred of them while it runs, so with requests in
-#: flight the default threshold is crossed every few requests, and each collection walks
-#: objects alive anyway, moves them to the older generations and walks them there again.
+#: those freed, and requests in flight hold theirs until they end: at the default, a young
+#: collection came about every ten messages, walking objects alive anyway, moving them to
+#: the older generations and walking them there again.
 #: One serving process taken through ``benchmarks/load.py``'s levels on PostgreSQL (4,300
 #: messages; 2026-12-07, a machine whose fixed loop took 0.6 s), the collections counted
 #: after start-up: at 701, 410-433 young, 37-39 middle and 3 full ones, 0.41-0.42 s of the
