@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Insert, create_engine, event, insert, inspect
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import Components
+from bot.config import Settings
 from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
+from bot.handoff import tickets
+from bot.storage import db
 from bot.storage.db import downgrade, sync_url, upgrade
 from bot.storage.models import Message
 from bot.storage.store import Store
+from tests.conftest import POSTGRES_URL, build_bot
 
 
 def test_migrations_go_up_and_down(database_url: str) -> None:
@@ -239,3 +247,63 @@ async def test_a_database_error_does_not_quote_what_the_customer_wrote(
             await connection.execute(orphan)
     assert "INSERT INTO messages" in str(raised.value)
     assert "jane.doe" not in str(raised.value) and "9195" not in str(raised.value)
+
+
+@pytest.mark.postgres
+async def test_a_read_on_a_connection_the_server_dropped_runs_again_on_a_new_one(
+    postgres_url: str,
+    settings: Settings,
+    parts,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The read engine pings no connection it takes from its pool (a round trip each).
+
+    A read whose pooled connection is dead (the server restarted, or an administrator
+    ended it) still succeeds: it runs once more on a new connection.
+    """
+    name = f"reads-{uuid.uuid4().hex[:8]}"
+    url = f"{postgres_url}&application_name={name}"
+    shop = await build_bot(replace(settings, database_url=url), parts)
+    reader = shop.read_engine
+    assert reader is not None
+    pings: list[object] = []
+    ping = reader.sync_engine.dialect.do_ping
+    monkeypatch.setattr(reader.sync_engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    try:
+        info, token = await shop.store.create_conversation(Channel.WEB)
+        chat = await shop.store.open_chat(Channel.TELEGRAM, "4711")
+        reads: dict[str, Callable[[], Awaitable[object]]] = {
+            "ping": shop.store.ping,
+            "token": lambda: Store(shop.engine, reader).authenticate(info.id, token),
+            "chat": lambda: shop.store.open_chat(Channel.TELEGRAM, "4711"),
+            "transcript": lambda: shop.store.transcript(info.id),
+            "order": lambda: shop.orders.get("ORD0000001"),
+            "queue": lambda: db.read_session(
+                reader, lambda session: tickets.queue_figures(session, datetime.now(UTC))
+            ),
+        }
+        expected: dict[str, object] = {
+            "ping": None,
+            "token": info,
+            "chat": chat,
+            "transcript": [],
+            "order": None,
+            "queue": ({}, 0),
+        }
+        for what, read in reads.items():
+            assert await read() == expected[what]  # its connection is back in the pool
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+                ended = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = %s",
+                    (name,),
+                ).fetchone()
+            assert ended is not None and ended[0] >= 1
+            caplog.clear()
+            assert await read() == expected[what], what
+            dead = [r for r in caplog.records if "was dead" in r.getMessage()]
+            assert len(dead) == 1, what
+        assert pings == []
+    finally:
+        await shop.close()

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import OrderServiceUnavailable
 from bot.orders import Order, OrderItem, OrderStatus, Shipment, aware
-from bot.storage import models
+from bot.storage import db, models
 
 
 def from_minor(amount: int, currency: str) -> Decimal:
@@ -72,10 +72,12 @@ class SqlOrderService:
         return await self._read(_OF_CUSTOMER, {"ref": customer_ref})
 
     async def _read(self, query: Select[Any], params: dict[str, str]) -> list[Order]:
+        async def orders(connection: AsyncConnection) -> list[Order]:
+            rows = (await connection.execute(query, params)).all()
+            return [await _order(connection, row) for row in rows]
+
         try:
-            async with self._engine.connect() as connection:
-                rows = (await connection.execute(query, params)).all()
-                return [await _order(connection, row) for row in rows]
+            return await db.read(self._engine, orders)
         except DBAPIError as error:
             raise OrderServiceUnavailable(f"order database: {error.__class__.__name__}") from error
 

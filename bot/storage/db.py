@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import URL, event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from bot.errors import BotError
 
@@ -19,6 +22,9 @@ if TYPE_CHECKING:  # Alembic is imported only to migrate (it costs a serving pro
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def async_url(url: str) -> URL:
@@ -111,7 +117,8 @@ def create_engine(
     A ``reader`` engine (for pure reads, and read-only services called inside a turn)
     has a pool of its own, so a turn holding a connection never waits for a second one
     from its own pool. On SQLite it begins transactions deferred (in WAL mode it reads
-    while a turn holds the write lock); on PostgreSQL it runs in autocommit.
+    while a turn holds the write lock); on PostgreSQL it runs in autocommit. Read through
+    :func:`read`, which retries a read whose pooled connection was dead.
 
     Errors never quote their statement's parameters (``hide_parameters``): they are what
     customers wrote, and an error's text may reach the log.
@@ -132,12 +139,10 @@ def create_engine(
         "hide_parameters": True,
     }
     if reader:
-        # Pure reads, in autocommit (no BEGIN and ROLLBACK around each). They are rare on
-        # the message path (tokens are verified once), and /readyz reads here, so a
-        # pre-ping tells a dead pooled connection from a database that is down.
-        return create_async_engine(
-            target, **options, isolation_level="AUTOCOMMIT", pool_pre_ping=True
-        )
+        # Pure reads, in autocommit (no BEGIN and ROLLBACK around each), through read():
+        # no pre-ping, which cost a round trip per read (half of an order lookup's time
+        # inside a turn); a pooled connection found dead is replaced and the read retried.
+        return create_async_engine(target, **options, isolation_level="AUTOCOMMIT")
     # Turns: no pre-ping, it cost a round trip per message. A connection found dead (the
     # server restarted) fails that request with a clear 503 and SQLAlchemy replaces the
     # whole pool; later requests get new connections.
@@ -145,6 +150,39 @@ def create_engine(
     # the connection with DEALLOCATE ALL, which drops the statements the turns prepare
     # themselves (bot.storage.driver), and those are the ones each message sends.
     return create_async_engine(target, **options, connect_args={"prepare_threshold": None})
+
+
+async def read(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Return what ``work`` reads on a connection of ``engine``, retried once if it was dead.
+
+    SQLAlchemy's optimistic disconnect handling, for reads (they are safe to run twice):
+    a pooled connection that the server dropped (it restarted since) fails its first
+    statement; SQLAlchemy then invalidates it and every connection pooled before it, and
+    the read runs again on a new connection. A database that is down fails that second
+    attempt too, and the error is raised (``/readyz`` says "unreachable").
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: The database could not be read.
+    """
+    try:
+        async with engine.connect() as connection:
+            return await work(connection)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("a pooled database connection was dead (the server restarted?): retrying")
+    async with engine.connect() as connection:
+        return await work(connection)
+
+
+async def read_session(engine: AsyncEngine, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Return what ``work`` reads in an ORM session on ``engine``; :func:`read` retries it."""
+
+    async def in_session(connection: AsyncConnection) -> T:
+        async with AsyncSession(connection, expire_on_commit=False) as session:
+            return await work(session)
+
+    return await read(engine, in_session)
 
 
 def alembic_config(url: str) -> Config:

@@ -28,12 +28,13 @@ import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    RowMapping,
     ScalarSelect,
     Select,
     bindparam,
@@ -50,6 +51,7 @@ from sqlalchemy.sql import ClauseElement, Executable
 
 from bot.core import Action, Channel, Incoming, Outgoing
 from bot.errors import ConversationNotFound, InvalidToken
+from bot.storage import db
 from bot.storage import driver as pg
 from bot.storage.models import Base, Conversation, Customer, Message, utcnow
 
@@ -612,7 +614,6 @@ class Store:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._read_engine = read_engine or engine
-        self._reads = async_sessionmaker(self._read_engine, expire_on_commit=False)
         # SQLite has one writer at a time: turns of this process queue here, in order,
         # instead of polling SQLite's busy handler (which sleeps between retries and
         # gave a p99 near a second with ten concurrent conversations).
@@ -686,8 +687,7 @@ class Store:
         query = select(Conversation).where(
             Conversation.channel == channel.value, Conversation.channel_chat_id == chat_id
         )
-        async with self._reads() as session:
-            row = await session.scalar(query)
+        row = await db.read_session(self._read_engine, lambda session: session.scalar(query))
         if row is not None:
             return _info(row)
         try:
@@ -704,8 +704,7 @@ class Store:
 
     async def ping(self) -> None:
         """Run ``SELECT 1``; raises when the database cannot be reached."""
-        async with self._read_engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await db.read(self._read_engine, lambda connection: connection.execute(text("SELECT 1")))
 
     async def authenticate(self, conversation_id: str, token: str | None) -> ConversationInfo:
         """Return the conversation if ``token`` is its bearer token.
@@ -729,12 +728,14 @@ class Store:
     async def _conversation_row(
         self, conversation_id: str
     ) -> tuple[ConversationInfo, str | None] | None:
-        async with self._read_engine.connect() as connection:
-            params = {"conversation_id": conversation_id}
-            row = (await connection.execute(_AUTHENTICATE, params)).first()
-        if row is None:
+        params = {"conversation_id": conversation_id}
+
+        async def first(connection: AsyncConnection) -> RowMapping | None:
+            return (await connection.execute(_AUTHENTICATE, params)).mappings().first()
+
+        c = await db.read(self._read_engine, first)
+        if c is None:
             return None
-        c = row._mapping
         info = ConversationInfo(
             c["id"],
             c["channel"],
@@ -852,13 +853,15 @@ class Store:
 
     async def transcript(self, conversation_id: str, limit: int = 200) -> list[StoredMessage]:
         """Return the last ``limit`` messages of a conversation, oldest first."""
-        async with self._reads() as session:
-            rows = list(
-                await session.scalars(
-                    select(Message)
-                    .where(Message.conversation_id == conversation_id)
-                    .order_by(Message.id.desc())
-                    .limit(limit)
-                )
-            )
+        query = (
+            select(Message)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+
+        async def newest(session: AsyncSession) -> Sequence[Message]:
+            return (await session.scalars(query)).all()
+
+        rows = await db.read_session(self._read_engine, newest)
         return [stored_message(row) for row in reversed(rows)]

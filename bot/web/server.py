@@ -23,13 +23,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.app import Components
 from bot.core import Channel
 from bot.handoff import tickets
 from bot.handoff.sla import Priority
+from bot.storage import db
 from bot.web.agent_api import agent_router
 from bot.web.api import install_error_handlers, router
 from bot.web.body_limit import BodyLimit
@@ -125,10 +125,13 @@ def create_web_app(bot: Components) -> FastAPI:
     async def prometheus_metrics() -> Response:
         """Prometheus metrics of this process (text exposition format)."""
         try:
-            async with AsyncSession(bot.read_engine or bot.engine) as session:
-                queued, breached = await asyncio.wait_for(
-                    tickets.queue_figures(session, datetime.now(UTC)), timeout=2.0
-                )
+            queued, breached = await asyncio.wait_for(
+                db.read_session(
+                    bot.read_engine or bot.engine,
+                    lambda session: tickets.queue_figures(session, datetime.now(UTC)),
+                ),
+                timeout=2.0,
+            )
         except (TimeoutError, OSError, SQLAlchemyError):
             log.warning("metrics: the queue figures could not be read")
         else:
