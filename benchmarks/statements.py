@@ -18,6 +18,11 @@ held throughout (no pool at all: the floor). Each way sends BEGIN, the lock and 
 the pooled checkout in two round trips (BEGIN with the lock, as a turn sends them), the
 others in three.
 
+Last, an order lookup of an unknown number (one query, as the load benchmark's order
+questions make) on the read engine as the bot makes it now, which pings no connection it
+takes from its pool (``bot.storage.db.read`` retries a read on a dead one), and on the
+same engine with SQLAlchemy's ``pool_pre_ping``, as until 2026-12-07: a round trip more.
+
 It prints figures and asserts nothing.
 
 Run: .venv/bin/python benchmarks/statements.py [--count N]
@@ -37,14 +42,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psycopg
+from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.core import Channel
 from bot.handoff.flow import HandoffFlow
+from bot.orders.sql import SqlOrderService
 from bot.storage import driver as pg
 from bot.storage import store
-from bot.storage.db import create_engine, upgrade
+from bot.storage.db import async_url, create_engine, upgrade
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -139,6 +146,32 @@ async def measure(url: str, count: int) -> None:
     )
     await held.close()
     await engine.dispose()
+
+    # The read engine: an order lookup inside a turn (an unknown number: one query).
+    reader = create_engine(url, pool_size=2, reader=True)
+    pinging = create_async_engine(
+        async_url(url), pool_size=2, max_overflow=0, isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True, hide_parameters=True,
+    )  # fmt: skip
+    optimistic, pinged = SqlOrderService(reader), SqlOrderService(pinging)
+
+    async def without_ping() -> None:
+        await optimistic.get("ORD1234567")
+
+    async def with_ping() -> None:
+        await pinged.get("ORD1234567")
+
+    print()
+    await rounds(
+        "an order lookup on the read engine",
+        count,
+        {
+            "read(), no pre-ping (db.py)": without_ping,
+            "pool_pre_ping (until 2026-12-07)": with_ping,
+        },
+    )
+    await reader.dispose()
+    await pinging.dispose()
 
 
 async def rounds(title: str, count: int, ways: dict[str, Callable[[], Awaitable[None]]]) -> None:
