@@ -4,14 +4,15 @@ transport (``httpx.MockTransport``: a real client, a function as the shop's serv
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import create_engine, event, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Components, build_orders
 from bot.config import ConfigError, Settings
@@ -80,6 +81,73 @@ async def test_sql_service_reads_orders_items_and_shipments(bot_on: Components) 
     assert overdue is not None and overdue.refund_overdue(NOW)
     not_yet = await service.get("ORD2025000602")
     assert not_yet is not None and not not_yet.refund_overdue(NOW)
+
+
+async def test_sql_service_reads_an_order_with_its_parts_in_one_query(bot_on: Components) -> None:
+    """Items and shipments are joined to their order: every part once, in its order."""
+    day = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    async with AsyncSession(bot_on.engine) as session, session.begin():
+        customer = models.Customer(external_id="C-JOIN")
+        session.add(customer)
+        await session.flush()
+
+        def order(number: str, placed: int) -> models.Order:
+            return models.Order(
+                number=number,
+                customer_id=customer.id,
+                status="shipped",
+                currency="EUR",
+                total_minor=9990,
+                placed_at=day + timedelta(days=placed),
+                updated_at=day,
+            )
+
+        parts, bare = order("ORD2099000001", 0), order("ORD2099000002", 1)
+        session.add_all([parts, bare])
+        await session.flush()
+        session.add_all(
+            models.OrderItem(
+                order_id=parts.id, sku=f"SKU-{n}", name=f"Item {n}", quantity=n,
+                unit_price_minor=100 * n,
+            )
+            for n in (1, 2, 3)
+        )  # fmt: skip
+        # the later parcel is written first: shipments come by date, not by id
+        for carrier, shipped in (("DPD", 3), ("DHL", 2)):
+            session.add(
+                models.Shipment(
+                    order_id=parts.id,
+                    carrier=carrier,
+                    tracking_number=f"T-{carrier}",
+                    shipped_at=day + timedelta(days=shipped),
+                )
+            )
+    assert bot_on.read_engine is not None
+    queries: list[str] = []
+
+    def count(*args: object) -> None:
+        queries.append(str(args[2]))
+
+    event.listen(bot_on.read_engine.sync_engine, "before_cursor_execute", count)
+    try:
+        found = await bot_on.orders.get("ORD2099000001")
+        assert len(queries) == 1
+        mine = await bot_on.orders.orders_of("C-JOIN")
+        assert len(queries) == 2
+    finally:
+        event.remove(bot_on.read_engine.sync_engine, "before_cursor_execute", count)
+    assert found is not None
+    assert [(i.sku, i.quantity, i.unit_price) for i in found.items] == [
+        ("SKU-1", 1, Decimal("1.00")),
+        ("SKU-2", 2, Decimal("2.00")),
+        ("SKU-3", 3, Decimal("3.00")),
+    ]
+    assert [s.carrier for s in found.shipments] == ["DHL", "DPD"]
+    assert found.shipments[0].shipped_at == day + timedelta(days=2)
+    assert found.shipments[0].delivered_at is None
+    assert [o.number for o in mine] == ["ORD2099000002", "ORD2099000001"]
+    assert mine[0].items == () and mine[0].shipments == ()
+    assert mine[1] == found
 
 
 # -- HTTP, against a fake transport --------------------------------------------------------
