@@ -18,10 +18,13 @@ held throughout (no pool at all: the floor). Each way sends BEGIN, the lock and 
 the pooled checkout in two round trips (BEGIN with the lock, as a turn sends them), the
 others in three.
 
-Last, an order lookup of an unknown number (one query, as the load benchmark's order
+Then an order lookup of an unknown number (one query, as the load benchmark's order
 questions make) on the read engine as the bot makes it now, which pings no connection it
 takes from its pool (``bot.storage.db.read`` retries a read on a dead one), and on the
 same engine with SQLAlchemy's ``pool_pre_ping``, as until 2026-12-07: a round trip more.
+Last, a lookup of an order found (the demo's ORD2025000101: one item, one parcel): its
+items and parcels joined in one query, as ``bot/orders/sql.py`` reads it now, against
+the order, its items and its parcels in three queries, as until 2026-12-07.
 
 It prints figures and asserts nothing.
 
@@ -42,15 +45,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.core import Channel
 from bot.handoff.flow import HandoffFlow
-from bot.orders.sql import SqlOrderService
+from bot.orders import Order, OrderItem, Shipment, aware
+from bot.orders.demo import load_demo
+from bot.orders.sql import SqlOrderService, from_minor, order
+from bot.storage import db, models, store
 from bot.storage import driver as pg
-from bot.storage import store
 from bot.storage.db import async_url, create_engine, upgrade
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -170,8 +176,76 @@ async def measure(url: str, count: int) -> None:
             "pool_pre_ping (until 2026-12-07)": with_ping,
         },
     )
+
+    # A found order (the demo's, one item in one parcel): one joined query, as the order
+    # service reads it now, against three, as it did until 2026-12-07.
+    writer = create_engine(url)
+    await load_demo(writer)
+    await writer.dispose()
+    number = "ORD2025000101"
+    assert await optimistic.get(number) == await three_queries(reader, number)
+
+    async def joined() -> None:
+        await optimistic.get(number)
+
+    async def separate() -> None:
+        await three_queries(reader, number)
+
+    print()
+    await rounds(
+        "a found order: order, items, parcels",
+        count,
+        {
+            "one joined query (orders/sql.py)": joined,
+            "three queries (until 2026-12-07)": separate,
+        },
+    )
     await reader.dispose()
     await pinging.dispose()
+
+
+_ORDERS, _CUSTOMERS = models.Order.__table__, models.Customer.__table__
+_ITEMS, _SHIPMENTS = models.OrderItem.__table__, models.Shipment.__table__
+_ORDER = (
+    select(_ORDERS, _CUSTOMERS.c.external_id.label("customer_ref"))
+    .join(_CUSTOMERS, _ORDERS.c.customer_id == _CUSTOMERS.c.id)
+    .where(_ORDERS.c.number == bindparam("number"))
+)
+_ITEMS_OF = select(_ITEMS).where(_ITEMS.c.order_id == bindparam("order_id")).order_by(_ITEMS.c.id)
+_SHIPMENTS_OF = (
+    select(_SHIPMENTS)
+    .where(_SHIPMENTS.c.order_id == bindparam("order_id"))
+    .order_by(_SHIPMENTS.c.shipped_at, _SHIPMENTS.c.id)
+)
+
+
+async def three_queries(engine: AsyncEngine, number: str) -> Order | None:
+    """An order read as bot/orders/sql.py read it until 2026-12-07: three queries."""
+
+    async def work(connection: AsyncConnection) -> Order | None:
+        row = (await connection.execute(_ORDER, {"number": number})).first()
+        if row is None:
+            return None
+        items = (await connection.execute(_ITEMS_OF, {"order_id": row.id})).all()
+        shipments = (await connection.execute(_SHIPMENTS_OF, {"order_id": row.id})).all()
+        return order(
+            row,
+            (
+                OrderItem(i.sku, i.name, i.quantity, from_minor(i.unit_price_minor, row.currency))
+                for i in items
+            ),
+            (
+                Shipment(
+                    s.carrier,
+                    s.tracking_number,
+                    aware(s.shipped_at),
+                    aware(s.delivered_at) if s.delivered_at else None,
+                )
+                for s in shipments
+            ),
+        )
+
+    return await db.read(engine, work)
 
 
 async def rounds(title: str, count: int, ways: dict[str, Callable[[], Awaitable[None]]]) -> None:
