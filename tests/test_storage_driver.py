@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -542,3 +543,44 @@ async def test_a_value_that_cannot_be_sent_leaves_the_connection_usable(
     assert await autocommit_of_pooled(bot_on.store) == [False]
     async with bot_on.store.turn(info.id) as turn:  # the same connection goes on
         assert await turn.rows(echo, {"n": 3}) == [(3,)]
+
+
+@on_postgres
+async def test_an_answer_that_came_while_other_work_ran_is_read_without_watching_the_socket(
+    bot_on: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round trip lets the event loop run other ready work before it waits for its answer.
+
+    When the database has answered by then (under load, other requests' work takes that
+    long), the answer is read at once; otherwise the socket is watched until it comes.
+    """
+    loop = asyncio.get_running_loop()
+    watched: list[int] = []
+    watch = loop.add_reader
+
+    def add_reader(socket: int, *args: Any) -> None:
+        watched.append(socket)
+        watch(socket, *args)
+
+    monkeypatch.setattr(loop, "add_reader", add_reader)
+    info, _ = await bot_on.store.create_conversation(Channel.WEB)
+    pause = select(func.pg_sleep(bindparam("seconds")))
+    async with bot_on.store.turn(info.id) as turn:
+        assert turn._checkout is not None
+        checkout, dialect = turn._checkout, turn._checkout.dialect
+        quick, slow = (
+            pg.compile_for(select(literal_column("1")), dialect),
+            pg.compile_for(pause, dialect),
+        )
+
+        async def another_request() -> None:
+            time.sleep(0.5)  # its CPU work, while the round trip below yields
+
+        watched.clear()  # (beginning the turn watched it: nothing else was running)
+        others = asyncio.create_task(another_request())
+        assert await pg.first_rows(checkout, [(quick, {})]) == [(1,)]
+        await others
+        assert watched == []  # the answer had come while the other request ran
+        # nothing else to run, and an answer that takes 0.2 s: the socket is watched
+        assert await pg.first_rows(checkout, [(slow, {"seconds": 0.2})]) == [("",)]
+        assert watched == [checkout.driver.pgconn.socket]

@@ -392,16 +392,33 @@ class _Wire:
         return answers[1 if begin else 0 : len(answers) - (1 if commit else 0)]
 
     async def _read(self, count: int) -> list[pq.abc.PGresult]:
-        """Flush what was sent; read ``count`` results and the pipeline's sync point."""
+        """Flush what was sent; read ``count`` results and the pipeline's sync point.
+
+        The answer is waited for by letting the event loop run what else is ready first
+        (``asyncio.sleep(0)``), then looking whether it came meanwhile; only when it has
+        not is the socket watched (``add_reader``) until it does. Under load other
+        requests' work runs in between, and the database has answered by the time the
+        turn comes back: through the load benchmark's levels 6,779 reads of the first
+        8,000 found their answer so (85 %; with one conversation at a time there is
+        nothing else to run, and a read waits), and a message cost 3.2-10.5 % less CPU
+        side by side (see the README).
+        Watching the socket for each read (an ``epoll_ctl`` to add it and one to remove
+        it, a future and its callback) had cost about 3 % of a serving process's CPU.
+        """
         pgconn = self.pgconn
         loop = asyncio.get_running_loop()
         socket = pgconn.socket
         while pgconn.flush():  # the socket took only part of it: wait until writable
             await _ready(loop.add_writer, loop.remove_writer, socket)
         results: list[pq.abc.PGresult] = []
+        yielded = False
         while True:
             while pgconn.is_busy():
-                await _ready(loop.add_reader, loop.remove_reader, socket)
+                if yielded:
+                    await _ready(loop.add_reader, loop.remove_reader, socket)
+                else:  # the other ready tasks first: the answer may come meanwhile
+                    await asyncio.sleep(0)
+                    yielded = True
                 pgconn.consume_input()
             result = pgconn.get_result()
             if result is None:  # the end of one statement's results
