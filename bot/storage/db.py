@@ -152,6 +152,14 @@ def create_engine(
     return create_async_engine(target, **options, connect_args={"prepare_threshold": None})
 
 
+def found_disconnected(error: DBAPIError) -> bool:
+    """Whether ``error`` is a pooled connection found dead, now replaced with the pool."""
+    if error.connection_invalidated:
+        log.warning("a pooled database connection was dead (the server restarted?): retrying")
+        return True
+    return False
+
+
 async def read(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """Return what ``work`` reads on a connection of ``engine``, retried once if it was dead.
 
@@ -168,9 +176,8 @@ async def read(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[
         async with engine.connect() as connection:
             return await work(connection)
     except DBAPIError as error:
-        if not error.connection_invalidated:
+        if not found_disconnected(error):
             raise
-        log.warning("a pooled database connection was dead (the server restarted?): retrying")
     async with engine.connect() as connection:
         return await work(connection)
 

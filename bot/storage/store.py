@@ -580,14 +580,6 @@ async def _lock_and_peek(
     return rows[0], (tuple(rows[1] or ()) if peeking is not None else ())
 
 
-def _found_disconnected(error: DBAPIError) -> bool:
-    """Whether ``error`` is a pooled connection found dead, now replaced with the pool."""
-    if error.connection_invalidated:
-        log.warning("a pooled database connection was dead (the server restarted?): retrying")
-        return True
-    return False
-
-
 def _found_unprepared(error: DBAPIError) -> bool:
     """Whether ``error`` says the turn's prepared statements were dropped from its connection.
 
@@ -656,7 +648,7 @@ class Store:
                             row.customer_id = await customer_id(session, customer_ref)
                         session.add(row)
             except DBAPIError as error:
-                if retry and _found_disconnected(error):
+                if retry and db.found_disconnected(error):
                     continue
                 raise
             break
@@ -843,7 +835,7 @@ class Store:
                 if (
                     retry
                     and isinstance(error, DBAPIError)
-                    and (_found_disconnected(error) or _found_unprepared(error))
+                    and (db.found_disconnected(error) or _found_unprepared(error))
                 ):
                     continue
                 raise
