@@ -100,26 +100,24 @@ FAQ_LOGISTICS = N_(
 # -- urgent and complex matters (policy section 4) ---------------------------------------
 URGENT_REFUND_MISSING = N_(
     "A refund not received after a cancelled order is an urgent matter. Please call our "
-    "hotline +852 9195 0500 or use Live Chat (08:00 to 24:00 Hong Kong time), or I can "
-    "connect you with a support agent now."
+    "hotline +852 9195 0500 or use Live Chat (08:00 to 24:00 Hong Kong time)."
 )
 URGENT_ACCOUNT_THEFT = N_(
     "Account theft is an urgent matter. The platform helps when a platform security "
     "vulnerability caused it; it can't compensate losses from a password or code leaked on "
     "the customer's side. A support agent can check your case: call +852 9195 0500 "
-    "(08:00 to 24:00 Hong Kong time), or I can connect you with an agent now."
+    "(08:00 to 24:00 Hong Kong time)."
 )
 COMPLEX_RETURN = N_(
     "A cross-border return or exchange needs several platform departments. You will get a "
     "first platform-level plan within 48 hours, with progress updates. Please email "
-    "complete evidence (order screenshots, chat records) to help@xoobay.com, or I can "
-    "connect you with a support agent."
+    "complete evidence (order screenshots, chat records) to help@xoobay.com."
 )
 COMPLEX_PAYMENT_ANOMALY = N_(
     "Investigating an anomaly in a partner payment channel needs several platform "
     "departments. You will get a first platform-level plan within 48 hours, with progress "
     "updates. Please email complete evidence (order screenshots, payment records) to "
-    "help@xoobay.com, or I can connect you with a support agent."
+    "help@xoobay.com."
 )
 
 # -- refusals (out of the platform's scope) ------------------------------------------------

@@ -100,7 +100,7 @@ ORDER_TRACKING = N_("Shipped on {shipped} with {carrier}, tracking number {track
 ORDER_DELIVERED_ON = N_("Delivered on {delivered}.")
 ORDER_REFUND_OVERDUE = N_(
     "The refund for order {number} was due by {due} and is overdue. This is urgent under our "
-    "support policy: I can connect you with a person right away."
+    "support policy."
 )
 ORDER_GROUP_PRIVATE = N_(
     "For your privacy, I don't show order details in a group. Tap the button to continue "

@@ -62,6 +62,8 @@ async def test_the_human_command_and_queue_positions(bot_on: Components) -> None
     )
     assert [r.action for r in urgent] == [Action.ANSWER, Action.HANDOFF]
     assert urgent[0].intent == "urgent_refund_missing"
+    # the answer gives the policy's channels; it does not offer the agent the ticket brings
+    assert "+852 9195 0500" in urgent[0].text and "connect you" not in urgent[0].text
     assert urgent[1].details["ticket"]["priority"] == "urgent"
     assert urgent[1].details["ticket"]["position"] == 1
     tickets = await handoff.tickets(third)
@@ -72,6 +74,8 @@ async def test_sla_deadlines_by_priority(bot_on: Components) -> None:
     handoff = handoff_on(bot_on)
     complex_one, regular = await handoff.conversation(), await handoff.conversation()
     replies = await handoff.say(complex_one, "I want to return an item to a seller abroad")
+    assert [r.action for r in replies] == [Action.ANSWER, Action.HANDOFF]
+    assert "help@xoobay.com" in replies[0].text and "connect you" not in replies[0].text
     assert replies[-1].details["ticket"]["priority"] == "complex"
     await handoff.say(regular, "I want to talk to a person")
     complex_ticket, regular_ticket = await handoff.tickets()

@@ -235,13 +235,14 @@ async def test_customs_hold_points_to_who_handles_customs(shop: Components) -> N
     assert "Cainiao" in shown.text
 
 
-async def test_overdue_refund_offers_a_person_urgently(shop: Components) -> None:
+async def test_overdue_refund_hands_to_a_person_urgently(shop: Components) -> None:
     chat = await new_chat(shop, "en")
     await say(shop, chat, "ORD2025000103")
     shown, handed = await shop.pipeline.handle(Incoming(chat, "anna.schmidt@example.de"))
     assert "Status: cancelled." in shown.text and "is overdue" in shown.text
     # Policy 4.1: the person is not just offered, the ticket opens at urgent priority.
     assert handed.action is Action.HANDOFF and handed.details["ticket"]["priority"] == "urgent"
+    assert "connect you" not in shown.text  # the ticket is there: no offer of one
     calm = await new_chat(shop, "en")  # refund pending, not yet due: no alarm
     await say(shop, calm, "ORD2025000602")
     fine = await say(shop, calm, "john.miller@example.com")
