@@ -34,11 +34,12 @@ DOMAIN = "messages"
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SERVICE_OPENS = time(8, 0)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-#: Sections of Babel's locale data that nothing the bot calls reads: units, compact and
-#: interval formats, date skeletons, relative-date words, variant names. Babel loads a
-#: locale whole (its parents merged in) and keeps it for the life of the process; these
-#: are about half of it. Dropped as each locale loads, they were never resident: the six
-#: locales took 8.4 MiB of Python objects in a serving process (tracemalloc, 2026-12-07).
+#: Sections of Babel's locale data that nothing the bot calls reads: units (but
+#: :data:`KEPT_UNITS`), compact and interval formats, date skeletons, relative-date words,
+#: variant names. Babel loads a locale whole (its parents merged in) and keeps it for the
+#: life of the process; these are about half of it. Dropped as each locale loads, they
+#: were never resident: the six locales took 8.4 MiB of Python objects in a serving
+#: process (tracemalloc, 2026-12-07).
 UNUSED_LOCALE_DATA = frozenset(
     {
         "compact_currency_formats",
@@ -49,10 +50,11 @@ UNUSED_LOCALE_DATA = frozenset(
         "datetime_skeletons",
         "interval_formats",
         "unit_display_names",
-        "unit_patterns",
         "variants",
     }
 )
+#: The units whose patterns stay (``unit_patterns``, of 238): a ticket's expected wait.
+KEPT_UNITS = frozenset({"duration-minute", "duration-hour"})
 
 
 def compile_catalogs(locales_dir: Path) -> list[Path]:
@@ -76,7 +78,7 @@ def compile_catalogs(locales_dir: Path) -> list[Path]:
 
 
 def lean_locale_data(name: str) -> None:
-    """Load Babel's data of locale ``name`` without ``UNUSED_LOCALE_DATA``.
+    """Load locale ``name``'s data without ``UNUSED_LOCALE_DATA``, units but ``KEPT_UNITS``.
 
     ``localedata.load`` caches each locale's dictionary and returns that same one to
     every later call (Babel documents it), so what is removed here is gone for the
@@ -89,6 +91,9 @@ def lean_locale_data(name: str) -> None:
         data = localedata.load(each)
         for section in UNUSED_LOCALE_DATA & data.keys():
             del data[section]
+        units = data.get("unit_patterns", {})
+        for unit in units.keys() - KEPT_UNITS:
+            del units[unit]
 
 
 def placeholders(message: str) -> set[str]:

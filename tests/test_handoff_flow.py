@@ -14,18 +14,18 @@ from bot.handoff.sla import HONG_KONG
 from tests.handoff_helpers import DAYTIME, NIGHT, handoff_on
 
 ASK_PERSON = [
-    ("en", "I want to talk to a person"),
-    ("de", "Ich möchte mit einem Menschen sprechen"),
-    ("ru", "Соедините меня с оператором"),
-    ("ko", "상담원과 통화하고 싶어요"),
-    ("zh-Hans", "我要转人工客服"),
-    ("zh-Hant", "請幫我轉接真人客服"),
+    ("en", "I want to talk to a person", "the expected wait is about 5 minutes."),
+    ("de", "Ich möchte mit einem Menschen sprechen", "die Wartezeit beträgt etwa 5 Minuten."),
+    ("ru", "Соедините меня с оператором", "ожидание — примерно 5 минут."),
+    ("ko", "상담원과 통화하고 싶어요", "예상 대기 시간은 약 5분입니다."),
+    ("zh-Hans", "我要转人工客服", "预计等待约 5分钟。"),
+    ("zh-Hant", "請幫我轉接真人客服", "預計等待約 5 分鐘。"),
 ]
 
 
-@pytest.mark.parametrize(("language", "text"), ASK_PERSON)
+@pytest.mark.parametrize(("language", "text", "wait"), ASK_PERSON)
 async def test_asking_for_a_person_opens_a_ticket_in_each_language(
-    bot: Components, language: str, text: str
+    bot: Components, language: str, text: str, wait: str
 ) -> None:
     handoff = handoff_on(bot)
     conversation = await handoff.conversation()
@@ -36,7 +36,7 @@ async def test_asking_for_a_person_opens_a_ticket_in_each_language(
     ticket = reply.details["ticket"]
     assert ticket["priority"] == "regular" and ticket["position"] == 1
     assert ticket["expected_wait_minutes"] == 5
-    assert str(ticket["id"]) in reply.text
+    assert str(ticket["id"]) in reply.text and reply.text.endswith(wait)
     (row,) = await handoff.tickets(conversation)
     assert (row.id, row.language, row.status, row.reason) == (
         ticket["id"],
@@ -148,6 +148,8 @@ async def test_out_of_hours_says_when_agents_are_back_in_the_customers_zone(
     opening = NIGHT.astimezone(HONG_KONG).replace(hour=8, minute=0)
     expected = 5 + int((opening - NIGHT).total_seconds() // 60)
     assert replies[0].details["ticket"]["expected_wait_minutes"] == expected
+    # 365 minutes, said in hours
+    assert expected == 365 and replies[0].text.endswith("die Wartezeit beträgt etwa 6 Stunden.")
 
 
 async def test_messages_while_waiting_are_relayed_and_cancel_returns_to_the_bot(

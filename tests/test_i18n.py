@@ -70,10 +70,24 @@ def test_babel_holds_no_locale_data_the_bot_never_reads(localizer: Localizer) ->
     from babel import localedata
 
     from bot.core import LANGUAGES, Money, Reply
-    from bot.i18n import UNUSED_LOCALE_DATA
+    from bot.handoff.flow import expected_wait
+    from bot.i18n import KEPT_UNITS, UNUSED_LOCALE_DATA
 
     for name in ("root", "zh", "en", "zh_Hans", "zh_Hant", "ru", "de", "ko"):
-        assert not UNUSED_LOCALE_DATA & localedata.load(name).keys(), name
+        data = localedata.load(name)
+        assert not UNUSED_LOCALE_DATA & data.keys(), name
+        assert data["unit_patterns"].keys() == KEPT_UNITS, name
+    waits = {  # a ticket's expected wait: 1, 119, 120 and 365 minutes
+        "en": ("1 minute", "119 minutes", "2 hours", "6 hours"),
+        "zh-Hans": ("1分钟", "119分钟", "2小时", "6小时"),
+        "zh-Hant": ("1 分鐘", "119 分鐘", "2 小時", "6 小時"),
+        "ru": ("1 минута", "119 минут", "2 часа", "6 часов"),
+        "de": ("1 Minute", "119 Minuten", "2 Stunden", "6 Stunden"),
+        "ko": ("1분", "119분", "2시간", "6시간"),
+    }
+    for language, said in waits.items():
+        locale = localizer.locale(language)
+        assert tuple(expected_wait(m, locale) for m in (1, 119, 120, 365)) == said, language
     expected = {
         "en": ("HK$1,234.50", "Mar 5, 2026"),
         "zh-Hans": ("HK$1,234.50", "2026年3月5日"),

@@ -25,8 +25,10 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime, get_timezone_name
 from babel.numbers import format_decimal
+from babel.units import format_unit
 from sqlalchemy import ScalarSelect, select
 
 from bot import metrics
@@ -150,7 +152,7 @@ class HandoffFlow:
         params = {
             "ticket": str(ticket.id),
             "position": format_decimal(spot.position, locale=locale),
-            "minutes": format_decimal(spot.expected_wait_minutes, locale=locale),
+            "wait": expected_wait(spot.expected_wait_minutes, locale),
         }
         details = {
             "ticket": {
@@ -273,6 +275,17 @@ class HandoffFlow:
 def _answered(steps: list[Step], intent: str | None) -> bool:
     """Whether the dialogue answered ``intent`` (not a language switch, not a refusal)."""
     return intent is not None and any(s.intent == intent for s in steps)
+
+
+def expected_wait(minutes: int, locale: Locale) -> str:
+    """The expected wait in the customer's words: "5 minutes", "6 Stunden", "6小时".
+
+    Minutes under two hours, then the nearest whole hour: 365 minutes, a night's wait
+    until agents are back, is "6 hours". CLDR's duration units, as Babel formats them.
+    """
+    if minutes < 120:
+        return format_unit(minutes, "duration-minute", locale=locale)
+    return format_unit((minutes + 30) // 60, "duration-hour", locale=locale)
 
 
 def _may_open(steps: list[Step], trigger: Trigger) -> bool:

@@ -10,7 +10,7 @@ from bot.texts import N_
 # -- the customer, when a ticket opens or waits ------------------------------------------
 TICKET_OPENED = N_(
     "I've passed your conversation to a support agent. Your ticket number is {ticket}. "
-    "You are number {position} in the queue; the expected wait is about {minutes} minutes."
+    "You are number {position} in the queue; the expected wait is about {wait}."
 )
 AGENTS_AWAY = N_(
     "Our agents are available from 08:00 to 24:00 Hong Kong time and are back at {when} "
