@@ -56,6 +56,9 @@ MENTIONS_HOURS = frozenset(
 )
 SUGGESTIONS = (texts.SUGGEST_HOURS, texts.SUGGEST_CONTACT, texts.SUGGEST_ORDER, texts.SUGGEST_HUMAN)
 SWITCH_INTENT = "switch_language"
+#: Understood, and not the bot's to answer (small talk, account settings, cancelling an
+#: order): it says so, what it can do instead, and offers the usual quick replies.
+OUT_OF_SCOPE = "out_of_scope"
 UNSUPPORTED_INTENT = "unsupported_language"
 
 
@@ -133,7 +136,8 @@ def respond(
         )
     refusals = [Step(Reply(REFUSALS[r]), Action.REFUSE, r) for r in verdict.refusals]
     intent = verdict.intent
-    known = intent in FAQ or intent in ORDER_INTENTS or intent in ("abuse", "faq_languages")
+    known = intent in FAQ or intent in ORDER_INTENTS
+    known = known or intent in ("abuse", "faq_languages", OUT_OF_SCOPE)
     if intent is None or not known:
         return (refusals, replace(state, misses=0)) if refusals else _not_understood(state)
     state = replace(state, misses=0)
@@ -141,6 +145,9 @@ def respond(
         return _abuse(state)
     if intent in ORDER_INTENTS:
         return [Step(Reply(texts.ORDER_ASK_NUMBER), Action.ORDER, intent), *refusals], state
+    if intent == OUT_OF_SCOPE:
+        step = Step(Reply(texts.OUT_OF_SCOPE), Action.ANSWER, intent, SUGGESTIONS)
+        return [step, *refusals], state
     if intent == "faq_languages":
         reply = Reply(texts.FAQ_LANGUAGES, {"languages": LANGUAGES})
         return [Step(reply, Action.ANSWER, intent), *refusals], state

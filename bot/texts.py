@@ -31,6 +31,11 @@ CLARIFY = N_(
     "Sorry, I didn't understand that. Could you put it another way? You can ask me about "
     "our support channels and hours, your order status, or ask to talk to a person."
 )
+OUT_OF_SCOPE = N_(
+    "I'm sorry, that's not something I can help with. I can answer questions about "
+    "XOOBAY's support policy and platform rules, check the status of your order, or "
+    "connect you with a support agent."
+)
 CLARIFY_OFFER_HUMAN = N_(
     "Sorry, I still didn't understand. Would you like me to connect you with a support agent?"
 )

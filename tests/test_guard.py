@@ -85,3 +85,53 @@ async def test_abuse_is_warned_then_restricted(bot: Components) -> None:
     assert answers[0][0].intent == "abuse" and "respectful" in answers[0][0].text
     assert "restricted" in answers[1][0].text
     assert "restricted" in answers[2][0].text and answers[2][0].action.value == "refuse"
+
+
+# Phrasings that are not in nlu_data/ (the model has not seen them).
+SMALL_TALK_AND_SETTINGS = [
+    "Can you write me a short story?",
+    "Kannst du mir einen Witz erzählen?",
+    "Расскажи шутку",
+    "농담해 줘",
+    "今天会下雨吗",
+    "講個故事給我聽",
+    "Wie lege ich ein Kundenkonto an?",
+]
+
+
+@pytest.mark.parametrize("text", SMALL_TALK_AND_SETTINGS)
+async def test_small_talk_is_out_of_scope_not_abuse(bot: Components, text: str) -> None:
+    """It says what it can do instead and offers the quick replies; asked twice, the same."""
+    info, _ = await bot.store.create_conversation(Channel.WEB)
+    for _ in range(2):
+        (reply,) = await bot.pipeline.handle(Incoming(info.id, text))
+        assert (reply.intent, reply.action.value) == ("out_of_scope", "answer")
+        assert reply.suggestions and "XOOBAY" in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Do you sell laptops?",
+        "Was kostet der Fernseher?",
+        "Вы продаёте обувь?",
+        "이 가방 얼마예요?",
+        "这双鞋多少钱？",
+        "你們賣不賣相機？",
+    ],
+)
+async def test_a_product_question_gets_who_answers_for_products(bot: Components, text: str) -> None:
+    assert await replies_to(bot, text) == [("faq_platform_scope", "answer")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I got the wrong item from the seller",
+        "Ich habe die falsche Ware bekommen",
+        "Мне пришёл не тот товар",
+    ],
+)
+async def test_a_wrong_item_is_a_return_not_the_customers_loss(bot: Components, text: str) -> None:
+    answer = await replies_to(bot, text)
+    assert answer[0] == ("complex_return", "answer") and ("refuse_own_loss", "refuse") not in answer

@@ -54,6 +54,7 @@ EXPECTED_INTENTS = frozenset(
         "refuse_tax",
         "refuse_own_loss",
         "abuse",
+        "out_of_scope",
     }
 )
 
