@@ -42,6 +42,8 @@ FAQ: Mapping[str, str] = {
     "thanks": texts.THANKS,
     "ask_human": texts.HUMAN_CONTACTS,
 }
+#: The intents answered by a text alone: the message's answer, or an aside beside it.
+ANSWERS = frozenset({*FAQ, "faq_languages"})
 #: Intents about orders: the dialogue asks for the number; :mod:`bot.orders.flow` takes
 #: the message over from there (lookup, verification, status).
 ORDER_INTENTS = frozenset({"order_status", "inform", "my_orders"})
@@ -69,6 +71,8 @@ class Step:
     Attributes:
         more: Further paragraphs of the same reply, each on a line of its own.
         details: Machine-readable facts for the channel (see :class:`bot.core.Outgoing`).
+        aside: The answer to another question of the same message: a flow that takes
+            the message over (orders, handoff) keeps it.
     """
 
     reply: Reply
@@ -78,6 +82,7 @@ class Step:
     local_hours: bool = False
     more: tuple[Reply, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    aside: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,24 +140,30 @@ def respond(
             state, misses=0
         )
     refusals = [Step(Reply(REFUSALS[r]), Action.REFUSE, r) for r in verdict.refusals]
+    asides = [replace(_answer(i), aside=True) for i in verdict.also if i in ANSWERS]
     intent = verdict.intent
-    known = intent in FAQ or intent in ORDER_INTENTS
-    known = known or intent in ("abuse", "faq_languages", OUT_OF_SCOPE)
+    known = intent in ANSWERS or intent in ORDER_INTENTS or intent in ("abuse", OUT_OF_SCOPE)
     if intent is None or not known:
-        return (refusals, replace(state, misses=0)) if refusals else _not_understood(state)
+        if refusals:
+            return [*asides, *refusals], replace(state, misses=0)
+        return _not_understood(state)
     state = replace(state, misses=0)
     if intent == "abuse":
         return _abuse(state)
-    if intent in ORDER_INTENTS:
-        return [Step(Reply(texts.ORDER_ASK_NUMBER), Action.ORDER, intent), *refusals], state
+    if intent in ORDER_INTENTS:  # the question for the number comes after the answers
+        ask = Step(Reply(texts.ORDER_ASK_NUMBER), Action.ORDER, intent)
+        return [*asides, ask, *refusals], state
     if intent == OUT_OF_SCOPE:
         step = Step(Reply(texts.OUT_OF_SCOPE), Action.ANSWER, intent, SUGGESTIONS)
-        return [step, *refusals], state
+        return [*asides, step, *refusals], state
+    return [_answer(intent), *asides, *refusals], state
+
+
+def _answer(intent: str) -> Step:
     if intent == "faq_languages":
         reply = Reply(texts.FAQ_LANGUAGES, {"languages": LANGUAGES})
-        return [Step(reply, Action.ANSWER, intent), *refusals], state
-    step = Step(Reply(FAQ[intent]), Action.ANSWER, intent, local_hours=intent in MENTIONS_HOURS)
-    return [step, *refusals], state
+        return Step(reply, Action.ANSWER, intent)
+    return Step(Reply(FAQ[intent]), Action.ANSWER, intent, local_hours=intent in MENTIONS_HOURS)
 
 
 def _not_understood(state: DialogueState) -> tuple[list[Step], DialogueState]:

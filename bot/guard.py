@@ -67,10 +67,15 @@ REFUSAL_CONFIDENCE = 0.65
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What to answer: an in-scope intent (or none) and the refusals to add after it."""
+    """What to answer: an in-scope intent (or none) and the refusals to add after it.
+
+    Attributes:
+        also: The message's other policy questions, answered beside ``intent``.
+    """
 
     intent: str | None
     refusals: tuple[str, ...]
+    also: tuple[str, ...] = ()
 
 
 def keyword_refusals(text: str) -> tuple[str, ...]:
@@ -98,7 +103,7 @@ def check(parse: Parse, text: str) -> Verdict:
     if intent is None and any(e.name == "order_number" for e in parse.entities) and found:
         intent = "order_status"
     refusals = tuple(dict.fromkeys(found))
-    return Verdict(intent, refusals)
+    return Verdict(intent, refusals, tuple(i for i in parse.also if i != intent))
 
 
 def _second_in_scope(parse: Parse) -> str | None:

@@ -1,9 +1,9 @@
 """The path of one message, in one function: :meth:`Pipeline.handle`.
 
-language → NLU → policy guard → dialogue → orders (lookup and verification) →
-handoff (relay to the agent while a ticket is open; open one on a trigger; the rating
-after one) → save → render. Every channel calls it with an :class:`Incoming` and sends
-the :class:`Outgoing` replies it returns.
+language → NLU (sentence by sentence too) → policy guard → dialogue → orders (lookup
+and verification) → handoff (relay to the agent while a ticket is open; open one on a
+trigger; the rating after one) → save → render. Every channel calls it with an
+:class:`Incoming` and sends the :class:`Outgoing` replies it returns.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 
-from bot import guard, metrics
+from bot import clauses, guard, metrics
 from bot.core import Incoming, Outgoing
 from bot.dialogue import DialogueState, Step, respond
 from bot.errors import EmptyMessage, MessageTooLong, NluUnavailable
@@ -46,6 +47,13 @@ def clean_text(text: str, limit: int) -> str:
     if len(cleaned) > limit:
         raise MessageTooLong(limit)
     return cleaned
+
+
+async def _read(nlu: NluBackend, text: str, language: str) -> Parse:
+    """The backend's reading of the message, and of its sentences when it has several."""
+    with metrics.NLU_SECONDS.labels(type(nlu).__name__).time():
+        whole = await nlu.parse(text, language)
+        return await clauses.understand(partial(nlu.parse, language=language), text, whole)
 
 
 def _count(channel: str, language: str, verdict: guard.Verdict, replies: list[Outgoing]) -> None:
@@ -140,15 +148,12 @@ class Pipeline:
     async def _understand(self, text: str, language: str, known: str | None) -> Parse:
         if known is not None:
             return Parse(known, 1.0, ((known, 1.0),), extract(text))
-        backend = type(self._nlu).__name__
         try:
-            with metrics.NLU_SECONDS.labels(backend).time():
-                return await self._nlu.parse(text, language)
+            return await _read(self._nlu, text, language)
         except NluUnavailable as error:
             log.warning("NLU backend unavailable (%s); using the embedded NLU", error)
             metrics.NLU_FALLBACKS.inc()
-            with metrics.NLU_SECONDS.labels(type(self._fallback_nlu).__name__).time():
-                return await self._fallback_nlu.parse(text, language)
+            return await _read(self._fallback_nlu, text, language)
 
     def _render(self, step: Step, language: str, zone: str | None) -> Outgoing:
         reply_language = "en" if step.intent == "unsupported_language" else language

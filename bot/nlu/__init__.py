@@ -22,12 +22,18 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class Parse:
-    """The NLU's reading of one message."""
+    """The NLU's reading of one message.
+
+    Attributes:
+        also: Other questions the message asks, answered after ``intent`` (see
+            :mod:`bot.clauses`).
+    """
 
     intent: str | None
     confidence: float
     ranking: tuple[tuple[str, float], ...] = ()
     entities: tuple[Entity, ...] = field(default=())
+    also: tuple[str, ...] = ()
 
 
 class NluBackend(Protocol):

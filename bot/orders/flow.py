@@ -121,11 +121,12 @@ class OrderFlow:
                 state = replace(state, extra={**state.extra, KEY: memory.dump()})
             return steps, state
         refusals = [s for s in steps if s.action is Action.REFUSE and s.intent in REFUSALS]
+        asides = [s for s in steps if s.aside]  # the message's other questions' answers
         extra = {**state.extra, KEY: memory.dump()}
         if memory.urgent:
             extra["handoff_priority"] = "urgent"
         log.debug("order flow answered intent %s", parse.intent)
-        return [*ours, *refusals], replace(state, misses=0, extra=extra)
+        return [*asides, *ours, *refusals], replace(state, misses=0, extra=extra)
 
 
 class _Run:

@@ -1,0 +1,194 @@
+"""Messages that say several things: each question answered, a person asked for heard."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import clauses
+from bot.app import Components
+from bot.core import Channel, Incoming
+from bot.nlu import Parse
+
+
+def reading(intent: str | None, confidence: float, *ranking: tuple[str, float]) -> Parse:
+    top = ((intent, confidence),) if intent is not None else ()
+    return Parse(intent, confidence, (*top, *ranking))
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("Where is my order?", ["Where is my order?"]),
+        ("Thanks! And when will it arrive?", ["Thanks!", "And when will it arrive?"]),
+        ("Hours? Email?\nHotline.", ["Hours?", "Email?", "Hotline."]),
+        ("谢谢！另外你们的邮箱是多少？", ["谢谢！", "另外你们的邮箱是多少？"]),
+        ("取消的订单怎么还没退钱？？", ["取消的订单怎么还没退钱？？"]),
+        ("Wait... what?!", ["Wait...", "what?!"]),
+        ("It costs 1.5 EUR. OK", ["It costs 1.5 EUR.", "OK"]),
+        ("Hi!!! ... !!", ["Hi!!!"]),
+        ("감사합니다. 전화번호가 뭐예요?", ["감사합니다.", "전화번호가 뭐예요?"]),
+    ],
+)
+def test_a_message_splits_into_its_sentences(text: str, pieces: list[str]) -> None:
+    assert clauses.clauses(text) == pieces
+
+
+def test_commas_split_only_when_asked_and_pieces_are_capped() -> None:
+    assert clauses.clauses("thanks, and when will it arrive?") == [
+        "thanks, and when will it arrive?"
+    ]
+    assert clauses.clauses("thanks, and when will it arrive?", commas=True) == [
+        "thanks,",
+        "and when will it arrive?",
+    ]
+    assert clauses.clauses("謝謝，請問熱線？", commas=True) == ["謝謝，", "請問熱線？"]
+    assert len(clauses.clauses("Yes. " * 50)) == clauses.MAX_CLAUSES
+
+
+def test_small_talk_gives_way_to_the_question_after_it() -> None:
+    whole = reading("thanks", 0.93, ("order_status", 0.79))
+    combined = clauses.combine(whole, [reading("thanks", 1.0), reading("order_status", 0.6)])
+    assert (combined.intent, combined.also) == ("order_status", ())
+    assert combined.ranking[0] == ("order_status", 0.6)
+    assert clauses.combine(reading(None, 0.3), [reading("faq_hotline", 0.7)]).intent == (
+        "faq_hotline"
+    )
+
+
+def test_only_small_talk_stays_small_talk() -> None:
+    whole = reading("thanks", 0.99, ("goodbye", 0.73))
+    combined = clauses.combine(whole, [reading("thanks", 1.0), reading("goodbye", 1.0)])
+    assert combined is whole
+
+
+def test_a_second_question_is_answered_beside_the_first() -> None:
+    whole = reading("faq_service_hours", 0.95, ("faq_contact_email", 0.85))
+    parts = [reading("faq_service_hours", 1.0), reading("faq_contact_email", 0.99)]
+    combined = clauses.combine(whole, parts)
+    assert (combined.intent, combined.also) == ("faq_service_hours", ("faq_contact_email",))
+
+
+def test_an_unsure_sentence_adds_no_answer_and_asides_are_capped() -> None:
+    whole = reading("faq_payment", 0.9)
+    unsure = clauses.combine(whole, [reading("faq_payment", 1.0), reading("faq_hotline", 0.79)])
+    assert unsure is whole
+    many = [reading(i, 0.95) for i in ("faq_hotline", "faq_logistics", "faq_live_chat")]
+    assert clauses.combine(whole, many).also == ("faq_hotline", "faq_logistics")
+
+
+def test_a_weightier_sentence_needs_the_whole_message_to_agree() -> None:
+    # "How do I complain? The seller ignores me.": the second sentence alone reads as a
+    # complex return, the whole message hardly (0.47): it stays a feedback question.
+    whole = reading("faq_feedback", 0.91, ("out_of_scope", 0.74), ("complex_return", 0.47))
+    parts = [reading("faq_feedback", 0.99), reading("complex_return", 0.86)]
+    assert clauses.combine(whole, parts) is whole
+    # "What are your hours? Where is my order?": both readings agree on the order.
+    whole = reading("faq_service_hours", 0.9, ("order_status", 0.85))
+    parts = [reading("faq_service_hours", 1.0), reading("order_status", 0.9)]
+    combined = clauses.combine(whole, parts)
+    assert (combined.intent, combined.also) == ("order_status", ("faq_service_hours",))
+
+
+def test_a_person_asked_for_outweighs_abuse_and_refusals_but_not_urgency() -> None:
+    parts = [reading("ask_human", 0.99), reading("abuse", 1.0)]
+    assert clauses.combine(reading("abuse", 0.95), parts).intent == "ask_human"
+    parts = [reading("refuse_customs", 1.0), reading("ask_human", 0.95)]
+    assert clauses.combine(reading("refuse_customs", 0.98), parts).intent == "ask_human"
+    parts = [reading("urgent_account_theft", 1.0), reading("ask_human", 0.95)]
+    urgent = reading("urgent_account_theft", 0.99)
+    assert clauses.combine(urgent, parts) is urgent
+    unsure = [reading("abuse", 1.0), reading("ask_human", 0.7)]
+    assert clauses.combine(reading("abuse", 0.95), unsure).intent == "abuse"
+
+
+def test_readings_the_weights_do_not_rank_stay() -> None:
+    for intent in ("refuse_tax", "abuse", "out_of_scope", "cancel"):
+        whole = reading(intent, 0.9)
+        assert clauses.combine(whole, [reading("order_status", 0.99)]).intent == intent
+    whole = reading("refuse_customs", 0.98, ("faq_service_hours", 0.93))
+    combined = clauses.combine(whole, [reading("faq_service_hours", 1.0)])
+    assert (combined.intent, combined.also) == ("refuse_customs", ("faq_service_hours",))
+
+
+async def test_a_one_sentence_message_is_read_once() -> None:
+    calls: list[str] = []
+
+    async def parse(text: str) -> Parse:
+        calls.append(text)
+        return reading("faq_hotline", 0.9)
+
+    whole = reading("thanks", 0.9)
+    assert await clauses.understand(parse, "Thanks for the help", whole) is whole
+    assert calls == []
+    combined = await clauses.understand(parse, "Thanks! Hotline?", whole)
+    assert calls == ["Thanks!", "Hotline?"] and combined.intent == "faq_hotline"
+
+
+# --- through the pipeline, with the embedded NLU: phrasings that are not in nlu_data/
+
+
+async def replies_to(bot: Components, text: str) -> list[tuple[str | None, str]]:
+    info, _ = await bot.store.create_conversation(Channel.WEB)
+    replies = await bot.pipeline.handle(Incoming(info.id, text))
+    return [(r.intent, r.action.value) for r in replies if r.intent != "handoff"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("thanks, and when will it arrive?", [("order_status", "order")]),
+        ("Danke! Und wann sind Sie erreichbar?", [("faq_service_hours", "answer")]),
+        ("Спасибо! А где мой заказ?", [("order_status", "order")]),
+        ("謝謝，請問客服熱線是多少？", [("faq_hotline", "answer")]),
+        ("감사합니다. 고객센터 전화번호가 뭐예요?", [("faq_hotline", "answer")]),
+        ("谢谢！另外你们的邮箱是多少？", [("faq_contact_email", "answer")]),
+        (
+            "What are your service hours? And what's your email?",
+            [("faq_service_hours", "answer"), ("faq_contact_email", "answer")],
+        ),
+        (
+            "Hi. Can I pay with PayPal? Also do you ship to Germany?",
+            [("faq_payment", "answer"), ("faq_logistics", "answer")],
+        ),
+        (
+            "What are your hours? Where is my order?",
+            [("faq_service_hours", "answer"), ("order_status", "order")],
+        ),
+        (
+            "My parcel is stuck at customs. What are your hours?",
+            [("faq_service_hours", "answer"), ("refuse_customs", "refuse")],
+        ),
+    ],
+)
+async def test_each_question_of_a_message_is_answered(
+    bot: Components, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert await replies_to(bot, text) == expected
+
+
+async def test_a_person_asked_for_beside_a_rude_word_gets_a_person(bot: Components) -> None:
+    answer = await replies_to(bot, "I want a person. This bot is useless.")
+    assert answer == [("ask_human", "handoff")]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("I ordered a phone last week. It still hasn't arrived.", "order_status"),
+        ("Ich habe gestern bestellt. Wann kommt das Paket?", "order_status"),
+        ("我上周下的单。现在还没到。", "order_status"),
+        ("How do I complain? The seller ignores me.", "faq_feedback"),
+        ("Great, thanks. Bye!", "thanks"),
+    ],
+)
+async def test_one_question_in_several_sentences_gets_one_answer(
+    bot: Components, text: str, intent: str
+) -> None:
+    answer = await replies_to(bot, text)
+    assert [i for i, _ in answer] == [intent]
+
+
+async def test_the_other_answer_survives_the_order_flow(bot: Components) -> None:
+    answer = await replies_to(bot, "What payment methods do you have? Where is ORD2024001234?")
+    assert answer[0] == ("faq_payment", "answer")
+    assert answer[1][0] == "order_status" and len(answer) == 2
