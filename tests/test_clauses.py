@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot import clauses
 from bot.app import Components
-from bot.core import Channel, Incoming
+from bot.config import ROOT
+from bot.core import Action, Channel, Incoming
 from bot.nlu import Parse
+from bot.nlu.data import load_examples
+
+ENDS = [". ", "! ", "? ", "... ", "。", "！", "？？", "\n", ", ", "，", " "]
+SENTENCE = st.text(st.characters(codec="utf-8"), max_size=40)
+EXAMPLES = sorted({e.text for e in load_examples(ROOT / "nlu_data")})
 
 
 def reading(intent: str | None, confidence: float, *ranking: tuple[str, float]) -> Parse:
@@ -192,3 +202,34 @@ async def test_the_other_answer_survives_the_order_flow(bot: Components) -> None
     answer = await replies_to(bot, "What payment methods do you have? Where is ORD2024001234?")
     assert answer[0] == ("faq_payment", "answer")
     assert answer[1][0] == "order_status" and len(answer) == 2
+
+
+@given(st.lists(st.tuples(SENTENCE, st.sampled_from(ENDS)), max_size=10), st.booleans())
+def test_clauses_are_the_message_s_pieces_in_order(
+    parts: list[tuple[str, str]], commas: bool
+) -> None:
+    text = "".join(sentence + end for sentence, end in parts)
+    pieces = clauses.clauses(text, commas=commas)
+    assert len(pieces) <= clauses.MAX_CLAUSES
+    position = 0
+    for piece in pieces:
+        assert piece == piece.strip() and re.search(r"\w", piece), pieces
+        found = text.find(piece, position)
+        assert found >= 0, (text, pieces)
+        position = found + len(piece)
+
+
+@given(st.lists(st.sampled_from(EXAMPLES), min_size=2, max_size=4), st.sampled_from(ENDS))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+async def test_training_sentences_strung_together_get_distinct_answers(
+    bot: Components, sentences: list[str], end: str
+) -> None:
+    info, _ = await bot.store.create_conversation(Channel.WEB)
+    replies = await bot.pipeline.handle(Incoming(info.id, end.join(sentences)))
+    assert replies
+    answers = [r.intent for r in replies if r.action is Action.ANSWER]
+    assert len(answers) == len(set(answers)) <= 1 + clauses.MAX_ASIDES, answers
