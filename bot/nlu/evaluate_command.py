@@ -10,7 +10,7 @@ from tqdm import tqdm
 from bot.config import Settings
 from bot.nlu.data import load_examples
 from bot.nlu.embedded import EmbeddedNlu
-from bot.nlu.evaluation import accuracy, folds, predict, split, write_report
+from bot.nlu.evaluation import accuracy, folds, joined, predict, split, write_report
 
 
 def evaluate(settings: Settings, out_dir: Path, k: int = 5) -> Path:
@@ -27,7 +27,7 @@ def evaluate(settings: Settings, out_dir: Path, k: int = 5) -> Path:
         rest = [e for j, part in enumerate(parts) if j != index for e in part]
         fold_nlu = EmbeddedNlu.train(rest, settings.nlu_threshold)
         cross.append(accuracy(predict(fold_nlu, parts[index])))
-    report = write_report(out_dir, held_out, cross, train_seconds)
+    report = write_report(out_dir, held_out, cross, train_seconds, joined(nlu, test))
     print(report.read_text(encoding="utf-8"))
     print(f"report: {report}; confusion matrix: {out_dir / 'nlu-confusion.html'}")
     return report

@@ -3,19 +3,24 @@
 A held-out split (20 %, stratified by locale and intent, seeded) and a k-fold
 cross-validation; a report in Markdown and a confusion matrix in HTML. The guard is
 measured too: refusal recall (out-of-scope messages refused) and false refusals
-(in-scope messages refused).
+(in-scope messages refused). So are messages that say two things (:mod:`bot.clauses`):
+held-out examples joined in pairs, two policy questions or a thanks or greeting and then
+a question, read sentence by sentence and, for comparison, only whole.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from bot import guard
+from bot import clauses, guard
+from bot.nlu import Parse
 from bot.nlu.data import Example
 from bot.nlu.embedded import EmbeddedNlu
 
@@ -70,6 +75,102 @@ def predict(nlu: EmbeddedNlu, test: Sequence[Example]) -> list[Outcome]:
         refused = bool(guard.check(parse, example.text).refusals)
         outcomes.append(Outcome(example, parse.intent, refused))
     return outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Held-out examples joined in pairs, and what the readings answered.
+
+    Attributes:
+        questions: Pairs of two policy questions of different intents.
+        both: Share of those where both were answered (read sentence by sentence).
+        stray: Share where an answer went to neither question.
+        whole_first, whole_second: Shares where the whole reading answered the first,
+            the second question (it answers one at most).
+        social: Pairs of a thanks, greeting or goodbye, then a policy question.
+        social_answered, social_whole: Shares where the question was the message's
+            intent, read sentence by sentence and read whole.
+    """
+
+    questions: int
+    both: float
+    stray: float
+    whole_first: float
+    whole_second: float
+    social: int
+    social_answered: float
+    social_whole: float
+
+
+#: How a sentence ends in each locale when two examples are joined.
+_ENDS = {"zh_Hans": "。", "zh_Hant": "。"}
+
+
+def joined(nlu: EmbeddedNlu, test: Sequence[Example], pairs: int = 300, seed: int = 7) -> Joined:
+    """Join held-out examples of one locale in pairs and read them (see :class:`Joined`)."""
+    rng = random.Random(seed)
+    by_locale: dict[str, list[Example]] = defaultdict(list)
+    for example in test:
+        by_locale[example.locale].append(example)
+    questions, social = [], []
+    for locale in sorted(by_locale):
+        items = by_locale[locale]
+        asked = [e for e in items if e.intent in clauses.INFO]
+        said = [e for e in items if e.intent in clauses.SOCIAL]
+        for _ in range(pairs // len(by_locale)):
+            first, second = rng.sample(asked, 2)
+            if first.intent != second.intent:
+                questions.append((first, second))
+            social.append((rng.choice(said), rng.choice(asked)))
+    asked_pairs = asyncio.run(_read_all(nlu, questions))
+    social_pairs = asyncio.run(_read_all(nlu, social))
+    both, stray, whole_first, whole_second = [], [], [], []
+    for (first, second), (read, whole) in zip(questions, asked_pairs, strict=True):
+        answered = {read.intent, *read.also}
+        both.append(first.intent in answered and second.intent in answered)
+        stray.append(bool(answered - {first.intent, second.intent, None}))
+        whole_first.append(whole.intent == first.intent)
+        whole_second.append(whole.intent == second.intent)
+    pairs_read = zip(social, social_pairs, strict=True)
+    heard, heard_whole = [], []
+    for (_, question), (read, whole) in pairs_read:
+        heard.append(read.intent == question.intent)
+        heard_whole.append(whole.intent == question.intent)
+    return Joined(
+        questions=len(questions),
+        both=_share(both),
+        stray=_share(stray),
+        whole_first=_share(whole_first),
+        whole_second=_share(whole_second),
+        social=len(social),
+        social_answered=_share(heard),
+        social_whole=_share(heard_whole),
+    )
+
+
+def joined_text(first: Example, second: Example) -> str:
+    """Two examples as one message: a sentence end after the first when it has none."""
+    text = first.text.rstrip()
+    if text[-1:] not in ".!?。！？":
+        text += _ENDS.get(first.locale, ".")
+    return text + ("" if text.endswith(("。", "！", "？")) else " ") + second.text
+
+
+async def _read_all(
+    nlu: EmbeddedNlu, pairs: Sequence[tuple[Example, Example]]
+) -> list[tuple[Parse, Parse]]:
+    """Each pair joined, read sentence by sentence and read whole."""
+    read = []
+    for first, second in pairs:
+        text = joined_text(first, second)
+        whole = await nlu.parse(text, first.locale)
+        parse = partial(nlu.parse, language=first.locale)
+        read.append((await clauses.understand(parse, text, whole), whole))
+    return read
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return sum(flags) / max(1, len(flags))
 
 
 def f1_scores(outcomes: Sequence[Outcome]) -> dict[str, float]:
@@ -141,7 +242,11 @@ def confusion_html(outcomes: Sequence[Outcome]) -> str:
 
 
 def write_report(
-    directory: Path, held_out: Sequence[Outcome], cross: Sequence[float], train_seconds: float
+    directory: Path,
+    held_out: Sequence[Outcome],
+    cross: Sequence[float],
+    train_seconds: float,
+    pairs: Joined,
 ) -> Path:
     """Write ``nlu-report.md`` and ``nlu-confusion.html`` into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -155,6 +260,14 @@ def write_report(
         + ", ".join(f"{a:.3f}" for a in cross)
         + f" (mean {sum(cross) / max(1, len(cross)):.3f}).",
         f"Refusal recall {recall:.3f}; false refusals {false:.3f}.",
+        "",
+        f"Two held-out questions of different intents joined into one message "
+        f"({pairs.questions} pairs): both answered {pairs.both:.3f}, an answer to neither "
+        f"question {pairs.stray:.3f}; read whole, the first answered {pairs.whole_first:.3f}, "
+        f"the second {pairs.whole_second:.3f}.",
+        f"A held-out thanks, greeting or goodbye, then a question ({pairs.social} pairs): "
+        f"the question answered {pairs.social_answered:.3f}; read whole "
+        f"{pairs.social_whole:.3f}.",
         "",
         "| locale | examples | accuracy | macro-F1 |",
         "|---|---|---|---|",
