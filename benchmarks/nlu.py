@@ -3,7 +3,8 @@
 Both are trained on the same 80 % of nlu_data/ (bot.nlu.evaluation.split) and tested
 on the rest. Prints, per backend: intent accuracy and macro-F1 per locale, refusal recall
 and false-refusal rate (through the bot's policy guard), p50/p99 parse latency, memory
-and training time.
+and training time; and held-out examples joined in pairs, read sentence by sentence
+(bot/clauses.py, as the bot reads a message with either backend) and whole.
 
 Run: .venv/bin/python benchmarks/nlu.py   (Rasa from .rasa-venv: scripts/rasa-server installs it)
 """
@@ -30,7 +31,16 @@ from bot import guard  # noqa: E402
 from bot.nlu import Parse  # noqa: E402
 from bot.nlu.data import Example, load_examples  # noqa: E402
 from bot.nlu.embedded import EmbeddedNlu  # noqa: E402
-from bot.nlu.evaluation import Outcome, accuracy, by_locale, f1_scores, refusal_rates, split  # noqa: E402
+from bot.nlu.evaluation import (  # noqa: E402
+    Joined,
+    Outcome,
+    accuracy,
+    by_locale,
+    f1_scores,
+    joined,
+    refusal_rates,
+    split,
+)
 from bot.nlu.rasa import RasaNlu  # noqa: E402
 
 
@@ -53,7 +63,12 @@ def rss_mb(pid: int | None = None) -> float:
 
 
 def report(
-    name: str, outcomes: list[Outcome], latencies: list[float], memory: float, train_s: float
+    name: str,
+    outcomes: list[Outcome],
+    latencies: list[float],
+    memory: float,
+    train_s: float,
+    pairs: Joined,
 ) -> None:
     recall, false = refusal_rates(outcomes)
     print(f"\n{name}")
@@ -73,6 +88,15 @@ def report(
         f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms"
     )
     print(f"  memory (RSS) {memory:.0f} MB   training {train_s:.1f} s")
+    print(
+        f"  two questions joined ({pairs.questions} pairs): both answered {pairs.both:.3f}, "
+        f"a stray answer {pairs.stray:.3f}; read whole: the first {pairs.whole_first:.3f}, "
+        f"the second {pairs.whole_second:.3f}"
+    )
+    print(
+        f"  a thanks or greeting, then a question ({pairs.social} pairs): the question "
+        f"answered {pairs.social_answered:.3f}; read whole {pairs.social_whole:.3f}"
+    )
 
 
 def embedded(train: list[Example], test: list[Example]) -> None:
@@ -91,6 +115,7 @@ def embedded(train: list[Example], test: list[Example]) -> None:
         latencies,
         rss_mb(),
         train_s,
+        asyncio.run(joined(nlu, test)),
     )
 
 
@@ -114,7 +139,7 @@ def write_split(train: list[Example], folder: Path) -> Path:
     return path
 
 
-async def rasa_parses(url: str, test: list[Example]) -> tuple[list[Outcome], list[float]]:
+async def rasa_parses(url: str, test: list[Example]) -> tuple[list[Outcome], list[float], Joined]:
     nlu = RasaNlu(httpx.AsyncClient(base_url=url, timeout=30), 0.5)
     outcomes, latencies = [], []
     try:
@@ -123,9 +148,10 @@ async def rasa_parses(url: str, test: list[Example]) -> tuple[list[Outcome], lis
             parse = await nlu.parse(example.text, example.locale)
             latencies.append(time.perf_counter() - t0)
             outcomes.append(outcome(example, parse))
+        pairs = await joined(nlu, test)
     finally:
         await nlu.aclose()
-    return outcomes, latencies
+    return outcomes, latencies, pairs
 
 
 def rasa(train: list[Example], test: list[Example], venv: Path) -> None:
@@ -180,13 +206,14 @@ def rasa(train: list[Example], test: list[Example], venv: Path) -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(1)
-            outcomes, latencies = asyncio.run(rasa_parses(url, test))
+            outcomes, latencies, pairs = asyncio.run(rasa_parses(url, test))
             report(
                 "Rasa 3.6 server, DIET (over HTTP on loopback)",
                 outcomes,
                 latencies,
                 rss_mb(server.pid),
                 train_s,
+                pairs,
             )
         finally:
             server.terminate()

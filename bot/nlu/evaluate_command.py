@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def evaluate(settings: Settings, out_dir: Path, k: int = 5) -> Path:
         rest = [e for j, part in enumerate(parts) if j != index for e in part]
         fold_nlu = EmbeddedNlu.train(rest, settings.nlu_threshold)
         cross.append(accuracy(predict(fold_nlu, parts[index])))
-    report = write_report(out_dir, held_out, cross, train_seconds, joined(nlu, test))
+    pairs = asyncio.run(joined(nlu, test))
+    report = write_report(out_dir, held_out, cross, train_seconds, pairs)
     print(report.read_text(encoding="utf-8"))
     print(f"report: {report}; confusion matrix: {out_dir / 'nlu-confusion.html'}")
     return report

@@ -10,7 +10,6 @@ a question, read sentence by sentence and, for comparison, only whole.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import random
 from collections import Counter, defaultdict
@@ -20,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from bot import clauses, guard
-from bot.nlu import Parse
+from bot.nlu import NluBackend, Parse
 from bot.nlu.data import Example
 from bot.nlu.embedded import EmbeddedNlu
 
@@ -106,8 +105,13 @@ class Joined:
 _ENDS = {"zh_Hans": "。", "zh_Hant": "。"}
 
 
-def joined(nlu: EmbeddedNlu, test: Sequence[Example], pairs: int = 300, seed: int = 7) -> Joined:
-    """Join held-out examples of one locale in pairs and read them (see :class:`Joined`)."""
+async def joined(
+    nlu: NluBackend, test: Sequence[Example], pairs: int = 300, seed: int = 7
+) -> Joined:
+    """Join held-out examples of one locale in pairs and read them (see :class:`Joined`).
+
+    Any backend: the embedded NLU, or a Rasa server (``benchmarks/nlu.py``).
+    """
     rng = random.Random(seed)
     by_locale: dict[str, list[Example]] = defaultdict(list)
     for example in test:
@@ -122,8 +126,8 @@ def joined(nlu: EmbeddedNlu, test: Sequence[Example], pairs: int = 300, seed: in
             if first.intent != second.intent:
                 questions.append((first, second))
             social.append((rng.choice(said), rng.choice(asked)))
-    asked_pairs = asyncio.run(_read_all(nlu, questions))
-    social_pairs = asyncio.run(_read_all(nlu, social))
+    asked_pairs = await _read_all(nlu, questions)
+    social_pairs = await _read_all(nlu, social)
     both, stray, whole_first, whole_second = [], [], [], []
     for (first, second), (read, whole) in zip(questions, asked_pairs, strict=True):
         answered = {read.intent, *read.also}
@@ -157,7 +161,7 @@ def joined_text(first: Example, second: Example) -> str:
 
 
 async def _read_all(
-    nlu: EmbeddedNlu, pairs: Sequence[tuple[Example, Example]]
+    nlu: NluBackend, pairs: Sequence[tuple[Example, Example]]
 ) -> list[tuple[Parse, Parse]]:
     """Each pair joined, read sentence by sentence and read whole."""
     read = []
