@@ -71,8 +71,8 @@ class Step:
     Attributes:
         more: Further paragraphs of the same reply, each on a line of its own.
         details: Machine-readable facts for the channel (see :class:`bot.core.Outgoing`).
-        aside: The answer to another question of the same message: a flow that takes
-            the message over (orders, handoff) keeps it.
+        aside: The answer to another part of the same message (a question, a language
+            asked for): a flow that takes the message over (orders, handoff) keeps it.
     """
 
     reply: Reply
@@ -136,9 +136,11 @@ def respond(
         reply = Reply(texts.UNSUPPORTED_LANGUAGE, {"languages": LANGUAGES})
         return [Step(reply, Action.CLARIFY, UNSUPPORTED_INTENT)], state
     if choice.explicit:
-        return [Step(Reply(texts.LANGUAGE_SWITCHED), Action.ANSWER, SWITCH_INTENT)], replace(
-            state, misses=0
-        )
+        switched = Step(Reply(texts.LANGUAGE_SWITCHED), Action.ANSWER, SWITCH_INTENT)
+        if choice.rest is None:
+            return [switched], replace(state, misses=0)
+        steps, state = respond(verdict, replace(choice, explicit=False, rest=None), state)
+        return [replace(switched, aside=True), *steps], state
     refusals = [Step(Reply(REFUSALS[r]), Action.REFUSE, r) for r in verdict.refusals]
     asides = [replace(_answer(i), aside=True) for i in verdict.also if i in ANSWERS]
     intent = verdict.intent

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
@@ -76,12 +77,15 @@ class LanguageChoice:
         switched: ``language`` differs from the conversation's current language.
         explicit: The customer asked for the language (``explicit_switch``).
         unsupported: The unsupported language the message is in, if so.
+        rest: The message's other sentences when one sentence asked for the language
+            ("Please answer in Russian. Where is my order?"): answered in it.
     """
 
     language: str
     switched: bool
     explicit: bool
     unsupported: str | None
+    rest: str | None = None
 
 
 def normalize_tag(hint: str | None) -> str | None:
@@ -157,7 +161,11 @@ def explicit_switch(text: str) -> str | None:
 
 
 def choose_language(
-    detection: Detection, text: str, current: str | None, hint: str | None
+    detection: Detection,
+    text: str,
+    current: str | None,
+    hint: str | None,
+    sentences: Sequence[str] = (),
 ) -> LanguageChoice:
     """Choose the language to answer a message in.
 
@@ -176,16 +184,24 @@ def choose_language(
         text: The message.
         current: The conversation's language, None for a new conversation.
         hint: The client's language hint (any form ``normalize_tag`` accepts).
+        sentences: The message's sentences, when it has several: one of them may be the
+            request, the others are then the ``rest``.
 
     Returns:
         The choice.
     """
     current = current if current in SUPPORTED else normalize_tag(current)
-    requested = _requested(text)
+    requested, asked, rest = _requested(text), text, None
+    for index, sentence in enumerate(sentences if requested is None else ()):
+        requested = _requested(sentence)
+        if requested is not None:
+            asked = sentence
+            rest = " ".join(other for j, other in enumerate(sentences) if j != index)
+            break
     if requested is not None:
         if requested == "zh":
-            requested = _chinese_script(text, current, hint)
-        return LanguageChoice(requested, requested != current, True, None)
+            requested = _chinese_script(asked, current, hint)
+        return LanguageChoice(requested, requested != current, True, None, rest or None)
     language = _detected(detection, current, normalize_tag(hint))
     return LanguageChoice(language, language != current, False, detection.unsupported)
 

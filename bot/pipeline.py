@@ -110,9 +110,10 @@ class Pipeline:
             if replayed is not None:
                 return replayed
             choice = self._language(turn, text, incoming)
-            parse = await self._understand(text, choice.language, incoming.intent)
+            asked = choice.rest or text  # without a sentence that asked for a language
+            parse = await self._understand(asked, choice.language, incoming.intent)
             state = DialogueState.from_dict(turn.state)
-            verdict = guard.check(parse, text)
+            verdict = guard.check(parse, asked)
             steps, state = respond(verdict, choice, state)
             steps, state = await self._orders.handle(
                 OrderTurn(turn, incoming, parse, choice), steps, state
@@ -143,7 +144,8 @@ class Pipeline:
             return choose_language(NO_SIGNAL, "", conversation.language, hint)
         with metrics.DETECTION_SECONDS.time():
             detection = self._detector.detect(text)
-        return choose_language(detection, text, conversation.language, hint)
+        sentences = clauses.clauses(text)
+        return choose_language(detection, text, conversation.language, hint, sentences)
 
     async def _understand(self, text: str, language: str, known: str | None) -> Parse:
         if known is not None:

@@ -233,3 +233,18 @@ async def test_training_sentences_strung_together_get_distinct_answers(
     assert replies
     answers = [r.intent for r in replies if r.action is Action.ANSWER]
     assert len(answers) == len(set(answers)) <= 1 + clauses.MAX_ASIDES, answers
+
+
+async def test_a_language_asked_for_beside_a_question_answers_it_in_that_language(
+    bot: Components,
+) -> None:
+    info, _ = await bot.store.create_conversation(Channel.WEB)
+    text = "Please answer in Russian. Where is my order?"
+    replies = await bot.pipeline.handle(Incoming(info.id, text))
+    assert [(r.intent, r.language) for r in replies] == [
+        ("switch_language", "ru"),
+        ("order_status", "ru"),
+    ]
+    answer = await replies_to(bot, "Bitte auf Englisch. Ich möchte mit einem Menschen sprechen.")
+    assert answer == [("switch_language", "answer"), ("ask_human", "handoff")]
+    assert await replies_to(bot, "English please") == [("switch_language", "answer")]

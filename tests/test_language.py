@@ -176,3 +176,36 @@ def test_weak_evidence_follows_a_confident_detection_without_context() -> None:
     assert choose_language(weak, "Hello", None, "de").language == "en"
     unsure = Detection("en", None, 0.6, False)
     assert choose_language(unsure, "Name", None, "de").language == "de"
+
+
+@pytest.mark.parametrize(
+    ("sentences", "current", "language", "rest"),
+    [
+        (["Please answer in Russian.", "Where is my order?"], "en", "ru", "Where is my order?"),
+        (["Hi.", "Auf Deutsch bitte!", "Wo ist mein Paket?"], None, "de", "Hi. Wo ist mein Paket?"),
+        (["请用中文。", "客服热线是多少？"], "zh-Hant", "zh-Hant", "客服热线是多少？"),
+        (["请用中文。", "客服热线是多少？"], "en", "zh-Hans", "客服热线是多少？"),
+        (["請用中文。", "熱線？"], "en", "zh-Hant", "熱線？"),
+    ],
+)
+def test_a_sentence_asks_for_the_language_and_the_rest_is_answered_in_it(
+    detector: LanguageDetector,
+    sentences: list[str],
+    current: str | None,
+    language: str,
+    rest: str,
+) -> None:
+    text = " ".join(sentences)
+    choice = choose_language(detector.detect(text), text, current, None, sentences)
+    assert (choice.language, choice.explicit, choice.rest) == (language, True, rest)
+
+
+def test_a_message_that_only_asks_for_a_language_leaves_no_rest(
+    detector: LanguageDetector,
+) -> None:
+    choice = choose_language(detector.detect("English please"), "English please", "de", None)
+    assert (choice.language, choice.explicit, choice.rest) == ("en", True, None)
+    sentences = ["Do you support German customers?", "Where is my order?"]
+    text = " ".join(sentences)
+    choice = choose_language(detector.detect(text), text, "en", None, sentences)
+    assert (choice.language, choice.explicit, choice.rest) == ("en", False, None)

@@ -289,9 +289,12 @@ def expected_wait(minutes: int, locale: Locale) -> str:
 
 
 def _may_open(steps: list[Step], trigger: Trigger) -> bool:
-    """A language switch or an unsupported language never opens a ticket."""
-    blocked = {"switch_language", "unsupported_language"}
-    return not any(s.intent in blocked for s in steps)
+    """A language switch alone or an unsupported language never opens a ticket.
+
+    A switch with more said ("Please answer in Russian. I want a person.") may.
+    """
+    intents = {s.intent for s in steps}
+    return "unsupported_language" not in intents and intents != {"switch_language"}
 
 
 def _remember(state: DialogueState, memory: dict[str, Any]) -> DialogueState:

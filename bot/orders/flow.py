@@ -106,7 +106,7 @@ class OrderFlow:
     ) -> tuple[list[Step], DialogueState]:
         """Return the replies and state after the order flow had its say."""
         choice, parse = message.choice, message.parse
-        if state.restricted or choice.unsupported or choice.explicit:
+        if state.restricted or choice.unsupported or (choice.explicit and choice.rest is None):
             return steps, state
         memory = _Memory.load(state.extra.get(KEY))
         if parse.intent in PERSON_INTENTS:  # a person was asked for: the handoff answers
