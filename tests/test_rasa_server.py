@@ -61,5 +61,14 @@ async def test_the_bot_answers_through_rasa(rasa_url: str, settings: Settings, p
         replies = await bot.pipeline.handle(Incoming(info.id, "Welche E-Mail-Adresse habt ihr?"))
         assert replies[0].intent == "faq_contact_email" and replies[0].language == "de"
         assert "help@xoobay.com" in replies[0].text
+        # a message of several sentences: each read by the server too (bot/clauses.py)
+        info, _ = await bot.store.create_conversation(Channel.WEB)
+        replies = await bot.pipeline.handle(Incoming(info.id, "Thanks! And where is my order?"))
+        assert [r.intent for r in replies] == ["order_status"]
+        info, _ = await bot.store.create_conversation(Channel.WEB)
+        text = "What is your hotline number? And what is your email address?"
+        replies = await bot.pipeline.handle(Incoming(info.id, text))
+        # the whole message's reading comes first, whichever sentence it is
+        assert sorted(r.intent or "" for r in replies) == ["faq_contact_email", "faq_hotline"]
     finally:
         await bot.close()
