@@ -21,7 +21,8 @@ and the readings are weighed:
 - a whole reading the weights do not rank (a refusal, abuse, out of scope, cancel)
   otherwise stays the message's intent: the guard and the dialogue decide on it.
 
-A one-sentence message costs one regular expression search more than before.
+A one-sentence message costs two splits more than before (here and for the language
+choice: 4 µs each on a slow machine), no reading.
 """
 
 from __future__ import annotations
