@@ -248,3 +248,15 @@ async def test_a_language_asked_for_beside_a_question_answers_it_in_that_languag
     answer = await replies_to(bot, "Bitte auf Englisch. Ich möchte mit einem Menschen sprechen.")
     assert answer == [("switch_language", "answer"), ("ask_human", "handoff")]
     assert await replies_to(bot, "English please") == [("switch_language", "answer")]
+
+
+async def test_in_a_group_the_other_question_is_answered_and_the_order_goes_private(
+    bot: Components,
+) -> None:
+    info, _ = await bot.store.create_conversation(Channel.TELEGRAM)
+    text = "What payment methods do you have? Where is my order ORD2024001234?"
+    replies = await bot.pipeline.handle(
+        Incoming(info.id, text, is_group=True, channel_user_id="555")
+    )
+    assert [r.intent for r in replies] == ["faq_payment", "order_status"]
+    assert "ORD2024001234" not in replies[1].text and "private_chat" in replies[1].details
