@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -132,6 +133,22 @@ async def test_a_one_sentence_message_is_read_once() -> None:
     assert calls == []
     combined = await clauses.understand(parse, "Thanks! Hotline?", whole)
     assert calls == ["Thanks!", "Hotline?"] and combined.intent == "faq_hotline"
+
+
+async def test_the_sentences_are_read_together() -> None:
+    in_flight, most = 0, 0
+
+    async def parse(text: str) -> Parse:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0)  # a server's answer: the other sentences are asked meanwhile
+        in_flight -= 1
+        return reading("faq_hotline" if "Hotline" in text else "faq_contact_email", 0.9)
+
+    combined = await clauses.understand(parse, "Hotline? Email? Hours?", reading("thanks", 0.9))
+    assert most == 3
+    assert (combined.intent, combined.also) == ("faq_hotline", ("faq_contact_email",))
 
 
 # --- through the pipeline, with the embedded NLU: phrasings that are not in nlu_data/
