@@ -33,12 +33,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.dialogue import ANSWERS, ORDER_INTENTS
+from bot.handoff.triggers import ASK_HUMAN, ESCALATION
 from bot.nlu import Parse
 
 SOCIAL = frozenset({"greet", "thanks", "goodbye"})
-ASK_HUMAN = "ask_human"
 #: Intents that hand the conversation to a person (or may: an escalation request).
-ESCALATING = frozenset({ASK_HUMAN, "faq_escalation"})
+ESCALATING = frozenset({ASK_HUMAN, ESCALATION})
 #: Questions the dialogue answers from the policy, with no other effect: an aside.
 INFO = frozenset(i for i in ANSWERS if i.startswith(("faq_", "bot_"))) - ESCALATING
 #: A clause's reading needs this confidence to be answered beside the message's intent,

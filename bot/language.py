@@ -192,7 +192,8 @@ def choose_language(
     """
     current = current if current in SUPPORTED else normalize_tag(current)
     requested, asked, rest = _requested(text), text, None
-    for index, sentence in enumerate(sentences if requested is None else ()):
+    several = sentences if requested is None and len(sentences) > 1 else ()
+    for index, sentence in enumerate(several):
         requested = _requested(sentence)
         if requested is not None:
             asked = sentence
