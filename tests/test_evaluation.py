@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.config import Settings
-from bot.nlu.data import Example
+from bot.config import ROOT, Settings
+from bot.nlu.data import Example, load_examples
 from bot.nlu.evaluate_command import evaluate
-from bot.nlu.evaluation import joined_text
+from bot.nlu.evaluation import joined_text, split
 
 
 def test_joined_examples_read_as_two_sentences() -> None:
@@ -35,3 +35,16 @@ def test_the_report_measures_the_split_the_folds_and_joined_messages(
     social = re.search(r"the question answered (0\.\d+); read whole (0\.\d+)", report)
     assert social and float(social[1]) > float(social[2]), report
     assert "| faq_hotline |" in report and "| zh_Hant |" in report
+
+
+def test_a_group_keeps_its_held_out_examples_when_another_group_grows() -> None:
+    examples = load_examples(ROOT / "nlu_data")
+    _, before = split(examples)
+    grown = [*examples, *(Example(f"tell me fact {n}", "out_of_scope", "en") for n in range(9))]
+    _, after = split(grown)
+
+    def others(test: list[Example]) -> list[Example]:
+        return [e for e in test if (e.locale, e.intent) != ("en", "out_of_scope")]
+
+    assert others(after) == others(before)
+    assert len(after) > len(before)

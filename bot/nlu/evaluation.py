@@ -40,11 +40,9 @@ def split(
     groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
     for example in examples:
         groups[(example.locale, example.intent)].append(example)
-    rng = random.Random(seed)
     train, test = [], []
     for key in sorted(groups):
-        items = sorted(groups[key], key=lambda e: e.text)
-        rng.shuffle(items)
+        items = _shuffled(groups[key], key, seed)
         cut = max(1, round(len(items) * share))
         test.extend(items[:cut])
         train.extend(items[cut:])
@@ -56,14 +54,23 @@ def folds(examples: Sequence[Example], k: int = 5, seed: int = 7) -> list[list[E
     groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
     for example in examples:
         groups[(example.locale, example.intent)].append(example)
-    rng = random.Random(seed)
     parts: list[list[Example]] = [[] for _ in range(k)]
     for key in sorted(groups):
-        items = sorted(groups[key], key=lambda e: e.text)
-        rng.shuffle(items)
+        items = _shuffled(groups[key], key, seed)
         for index, item in enumerate(items):
             parts[index % k].append(item)
     return parts
+
+
+def _shuffled(items: Sequence[Example], group: tuple[str, str], seed: int) -> list[Example]:
+    """``items`` in an order seeded by their group alone.
+
+    A group's held-out examples and folds then stay as they are when another group's
+    examples change.
+    """
+    ordered = sorted(items, key=lambda e: e.text)
+    random.Random(f"{seed}/{group[0]}/{group[1]}").shuffle(ordered)
+    return ordered
 
 
 def predict(nlu: EmbeddedNlu, test: Sequence[Example]) -> list[Outcome]:
