@@ -3,8 +3,9 @@
 Both are trained on the same 80 % of nlu_data/ (bot.nlu.evaluation.split) and tested
 on the rest. Prints, per backend: intent accuracy and macro-F1 per locale, refusal recall
 and false-refusal rate (through the bot's policy guard), p50/p99 parse latency, memory
-and training time; and held-out examples joined in pairs, read sentence by sentence
-(bot/clauses.py, as the bot reads a message with either backend) and whole.
+and training time; held-out examples joined in pairs, read sentence by sentence
+(bot/clauses.py, as the bot reads a message with either backend) and whole; and messages
+the policy does not cover (tests/data/open_domain.yml): how many each backend declines.
 
 Run: .venv/bin/python benchmarks/nlu.py   (Rasa from .rasa-venv: scripts/rasa-server installs it)
 """
@@ -33,11 +34,14 @@ from bot.nlu.data import Example, load_examples  # noqa: E402
 from bot.nlu.embedded import EmbeddedNlu  # noqa: E402
 from bot.nlu.evaluation import (  # noqa: E402
     Joined,
+    OpenDomain,
     Outcome,
     accuracy,
     by_locale,
     f1_scores,
     joined,
+    load_open_domain,
+    open_domain,
     refusal_rates,
     split,
 )
@@ -69,6 +73,7 @@ def report(
     memory: float,
     train_s: float,
     pairs: Joined,
+    unseen: OpenDomain,
 ) -> None:
     recall, false = refusal_rates(outcomes)
     print(f"\n{name}")
@@ -97,6 +102,11 @@ def report(
         f"  a thanks or greeting, then a question ({pairs.social} pairs): the question "
         f"answered {pairs.social_answered:.3f}; read whole {pairs.social_whole:.3f}"
     )
+    print(
+        f"  messages the policy does not cover ({unseen.messages}): declined "
+        f"{unseen.declined:.3f}, a policy answer {unseen.answered:.3f}, acted on "
+        f"{unseen.acted:.3f}"
+    )
 
 
 def embedded(train: list[Example], test: list[Example]) -> None:
@@ -116,6 +126,7 @@ def embedded(train: list[Example], test: list[Example]) -> None:
         rss_mb(),
         train_s,
         asyncio.run(joined(nlu, test)),
+        asyncio.run(open_domain(nlu, load_open_domain())),
     )
 
 
@@ -139,7 +150,9 @@ def write_split(train: list[Example], folder: Path) -> Path:
     return path
 
 
-async def rasa_parses(url: str, test: list[Example]) -> tuple[list[Outcome], list[float], Joined]:
+async def rasa_parses(
+    url: str, test: list[Example]
+) -> tuple[list[Outcome], list[float], Joined, OpenDomain]:
     nlu = RasaNlu(httpx.AsyncClient(base_url=url, timeout=30), 0.5)
     outcomes, latencies = [], []
     try:
@@ -149,9 +162,10 @@ async def rasa_parses(url: str, test: list[Example]) -> tuple[list[Outcome], lis
             latencies.append(time.perf_counter() - t0)
             outcomes.append(outcome(example, parse))
         pairs = await joined(nlu, test)
+        unseen = await open_domain(nlu, load_open_domain())
     finally:
         await nlu.aclose()
-    return outcomes, latencies, pairs
+    return outcomes, latencies, pairs, unseen
 
 
 def rasa(train: list[Example], test: list[Example], venv: Path) -> None:
@@ -206,7 +220,7 @@ def rasa(train: list[Example], test: list[Example], venv: Path) -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(1)
-            outcomes, latencies, pairs = asyncio.run(rasa_parses(url, test))
+            outcomes, latencies, pairs, unseen = asyncio.run(rasa_parses(url, test))
             report(
                 "Rasa 3.6 server, DIET (over HTTP on loopback)",
                 outcomes,
@@ -214,6 +228,7 @@ def rasa(train: list[Example], test: list[Example], venv: Path) -> None:
                 rss_mb(server.pid),
                 train_s,
                 pairs,
+                unseen,
             )
         finally:
             server.terminate()

@@ -34,6 +34,10 @@ def test_the_report_measures_the_split_the_folds_and_joined_messages(
     assert both and int(both[1]) > 250 and float(both[2]) > 0.4, report
     social = re.search(r"the question answered (0\.\d+); read whole (0\.\d+)", report)
     assert social and float(social[1]) > float(social[2]), report
+    unseen = re.search(
+        r"does not cover \((\d+), none of them trained on\): declined (0\.\d+|1\.0+)", report
+    )
+    assert unseen and int(unseen[1]) > 90 and 0 < float(unseen[2]) <= 1, report
     assert "| faq_hotline |" in report and "| zh_Hant |" in report
 
 

@@ -11,7 +11,17 @@ from tqdm import tqdm
 from bot.config import Settings
 from bot.nlu.data import load_examples
 from bot.nlu.embedded import EmbeddedNlu
-from bot.nlu.evaluation import accuracy, folds, joined, predict, split, write_report
+from bot.nlu.evaluation import (
+    OPEN_DOMAIN,
+    accuracy,
+    folds,
+    joined,
+    load_open_domain,
+    open_domain,
+    predict,
+    split,
+    write_report,
+)
 
 
 def evaluate(settings: Settings, out_dir: Path, k: int = 5) -> Path:
@@ -29,7 +39,10 @@ def evaluate(settings: Settings, out_dir: Path, k: int = 5) -> Path:
         fold_nlu = EmbeddedNlu.train(rest, settings.nlu_threshold)
         cross.append(accuracy(predict(fold_nlu, parts[index])))
     pairs = asyncio.run(joined(nlu, test))
-    report = write_report(out_dir, held_out, cross, train_seconds, pairs)
+    unseen = None
+    if OPEN_DOMAIN.exists():  # beside the checkout's tests; an image has no tests/
+        unseen = asyncio.run(open_domain(nlu, load_open_domain()))
+    report = write_report(out_dir, held_out, cross, train_seconds, pairs, unseen)
     print(report.read_text(encoding="utf-8"))
     print(f"report: {report}; confusion matrix: {out_dir / 'nlu-confusion.html'}")
     return report

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import yaml
+
 from bot import clauses, guard
+from bot.config import ROOT
 from bot.nlu import NluBackend, Parse
 from bot.nlu.data import Example
 from bot.nlu.embedded import EmbeddedNlu
@@ -159,6 +162,63 @@ async def joined(
     )
 
 
+#: Readings that suit a message the policy does not cover: declining it, saying what the
+#: bot is, taking it as small talk, or asking again (no intent).
+DECLINING = frozenset({"out_of_scope", "bot_capabilities", *clauses.SOCIAL})
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDomain:
+    """How messages the policy does not cover were read (:data:`OPEN_DOMAIN`).
+
+    Attributes:
+        declined: Share declined, told what the bot is, taken as small talk or asked again.
+        answered: Share given a policy answer nobody asked for (and nothing worse).
+        acted: Share asked for an order number, refused, warned about abuse or handed
+            to a person.
+        misread: Each message not declined, and what it was read as.
+    """
+
+    messages: int
+    declined: float
+    answered: float
+    acted: float
+    misread: tuple[tuple[str, str], ...]
+
+
+#: Messages the policy does not cover, written apart from the training data.
+OPEN_DOMAIN = ROOT / "tests" / "data" / "open_domain.yml"
+
+
+def load_open_domain(path: Path = OPEN_DOMAIN) -> list[Example]:
+    """The messages of ``path`` (a mapping of locale to messages), as out_of_scope examples."""
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        Example(text, "out_of_scope", locale) for locale, texts in loaded.items() for text in texts
+    ]
+
+
+async def open_domain(nlu: NluBackend, messages: Sequence[Example]) -> OpenDomain:
+    """Read each message as the bot does (sentences, then the guard); see :class:`OpenDomain`."""
+    declined, answered, acted, misread = [], [], [], []
+    for example in messages:
+        whole = await nlu.parse(example.text, example.locale)
+        parse = partial(nlu.parse, language=example.locale)
+        verdict = guard.check(await clauses.understand(parse, example.text, whole), example.text)
+        read = {verdict.intent, *verdict.also}
+        readings = {i for i in read if i is not None and i not in DECLINING}
+        wrong = readings - clauses.INFO or set(verdict.refusals)
+        declined.append(not readings and not verdict.refusals)
+        answered.append(bool(readings) and not wrong)
+        acted.append(bool(wrong))
+        if readings or verdict.refusals:
+            read_as = sorted(readings | set(verdict.refusals))
+            misread.append((example.text, ", ".join(read_as)))
+    return OpenDomain(
+        len(messages), _share(declined), _share(answered), _share(acted), tuple(misread)
+    )
+
+
 def joined_text(first: Example, second: Example) -> str:
     """Two examples as one message: a sentence end after the first when it has none."""
     text = first.text.rstrip()
@@ -258,8 +318,12 @@ def write_report(
     cross: Sequence[float],
     train_seconds: float,
     pairs: Joined,
+    unseen: OpenDomain | None = None,
 ) -> Path:
-    """Write ``nlu-report.md`` and ``nlu-confusion.html`` into ``directory``."""
+    """Write ``nlu-report.md`` and ``nlu-confusion.html`` into ``directory``.
+
+    ``unseen``: the messages the policy does not cover, when their file is at hand.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     recall, false = refusal_rates(held_out)
     lines = [
@@ -280,6 +344,16 @@ def write_report(
         f"the question answered {pairs.social_answered:.3f}; read whole "
         f"{pairs.social_whole:.3f}.",
         "",
+    ]
+    if unseen is not None:
+        lines += [
+            f"Messages the policy does not cover ({unseen.messages}, none of them trained on): "
+            f"declined {unseen.declined:.3f}, given a policy answer {unseen.answered:.3f}, "
+            f"acted on {unseen.acted:.3f}.",
+            *(f"- {text} → {read_as}" for text, read_as in unseen.misread),
+            "",
+        ]
+    lines += [
         "| locale | examples | accuracy | macro-F1 |",
         "|---|---|---|---|",
     ]

@@ -1,0 +1,67 @@
+"""Messages the support policy does not cover: declined, never acted on."""
+
+from __future__ import annotations
+
+import re
+
+from bot.config import ROOT
+from bot.i18n import CATALOGS
+from bot.nlu import Parse
+from bot.nlu.data import Example, load_examples
+from bot.nlu.evaluation import load_open_domain, open_domain
+
+MESSAGES = load_open_domain()
+
+
+def plain(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text).strip().casefold()
+
+
+def test_the_set_covers_every_locale_and_none_of_it_is_trained_on() -> None:
+    by_locale: dict[str, int] = {}
+    for message in MESSAGES:
+        by_locale[message.locale] = by_locale.get(message.locale, 0) + 1
+    assert sorted(by_locale) == sorted(CATALOGS.values())
+    assert min(by_locale.values()) >= 15, by_locale
+    trained = {plain(e.text) for e in load_examples(ROOT / "nlu_data")}
+    assert not [m.text for m in MESSAGES if plain(m.text) in trained]
+
+
+class Scripted:
+    """An NLU backend that reads each message as it is told."""
+
+    def __init__(self, readings: dict[str, Parse]) -> None:
+        self.readings = readings
+
+    async def parse(self, text: str, language: str) -> Parse:
+        return self.readings.get(text, Parse(None, 0.2, ()))
+
+
+def reading(intent: str, confidence: float = 0.95) -> Parse:
+    return Parse(intent, confidence, ((intent, confidence),))
+
+
+async def test_each_reading_is_counted_as_declined_answered_or_acted_on() -> None:
+    readings = {
+        "joke": reading("out_of_scope"),
+        "who": reading("bot_capabilities"),
+        "hi": reading("greet"),
+        "scores": reading("faq_hotline"),
+        "sum": reading("order_status"),
+        "love": reading("abuse"),
+        "rates": reading("out_of_scope", 0.6),
+    }
+    texts = [*readings, "mumble", "what is the tax on a coffee"]
+    measured = await open_domain(
+        Scripted(readings), [Example(t, "out_of_scope", "en") for t in texts]
+    )
+    assert measured.messages == 9
+    assert round(measured.declined * 9) == 5  # joke, who, hi, rates, and mumble (asked again)
+    assert round(measured.answered * 9) == 1  # scores
+    assert round(measured.acted * 9) == 3  # sum, love, and the tax keyword's refusal
+    assert dict(measured.misread) == {
+        "scores": "faq_hotline",
+        "sum": "order_status",
+        "love": "abuse",
+        "what is the tax on a coffee": "refuse_tax",
+    }
