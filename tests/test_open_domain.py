@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from bot.app import Components
 from bot.config import ROOT
+from bot.core import Action, Channel, Incoming
 from bot.i18n import CATALOGS
 from bot.nlu import Parse
 from bot.nlu.data import Example, load_examples
@@ -65,3 +67,17 @@ async def test_each_reading_is_counted_as_declined_answered_or_acted_on() -> Non
         "love": "abuse",
         "what is the tax on a coffee": "refuse_tax",
     }
+
+
+async def test_the_bot_declines_them_and_acts_on_none(bot: Components) -> None:
+    acted, declined = [], 0
+    for message in MESSAGES:
+        info, _ = await bot.store.create_conversation(Channel.WEB)
+        replies = await bot.pipeline.handle(Incoming(info.id, message.text))
+        actions = {r.action for r in replies}
+        if actions - {Action.ANSWER, Action.CLARIFY}:
+            acted.append((message.text, sorted(a.value for a in actions)))
+        intents = {r.intent for r in replies}
+        declined += intents <= {"out_of_scope", "bot_capabilities", "greet", "thanks", None}
+    assert acted == []
+    assert declined / len(MESSAGES) >= 0.9, declined
