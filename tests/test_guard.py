@@ -73,6 +73,21 @@ def test_a_weak_refusal_without_keywords_is_not_trusted() -> None:
     assert guard.check(strong, "hmm well I wonder").refusals == ("refuse_customs",)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I paid outside XOOBAY and the seller vanished",
+        "Ich habe außerhalb von XOOBAY bezahlt",
+        "оплатил заказ вне платформы, а продавец пропал",
+        "我在平台外转账给卖家了",
+        "我在平台外轉帳給賣家了",
+        "플랫폼 밖에서 결제했어요",
+    ],
+)
+def test_paying_outside_the_platform_is_found_in_every_locale(text: str) -> None:
+    assert guard.keyword_refusals(text) == (guard.OWN_LOSS,)
+
+
 def test_keywords_alone_turn_not_understood_into_a_refusal() -> None:
     lost = Parse(None, 0.1)
     assert guard.check(lost, "Zoll???").refusals == ("refuse_customs",)
