@@ -69,15 +69,18 @@ async def test_each_reading_is_counted_as_declined_answered_or_acted_on() -> Non
     }
 
 
-async def test_the_bot_declines_them_and_acts_on_none(bot: Components) -> None:
-    acted, declined = [], 0
+async def test_the_bot_declines_them_and_never_refuses_or_warns(bot: Components) -> None:
+    refused, acted, declined = [], [], 0
     for message in MESSAGES:
         info, _ = await bot.store.create_conversation(Channel.WEB)
         replies = await bot.pipeline.handle(Incoming(info.id, message.text))
         actions = {r.action for r in replies}
-        if actions - {Action.ANSWER, Action.CLARIFY}:
+        if Action.REFUSE in actions:  # a refusal or an abuse warning blames the customer
+            refused.append(message.text)
+        if actions - {Action.ANSWER, Action.CLARIFY}:  # an order number asked for, a ticket
             acted.append((message.text, sorted(a.value for a in actions)))
         intents = {r.intent for r in replies}
         declined += intents <= {"out_of_scope", "bot_capabilities", "greet", "thanks", None}
-    assert acted == []
-    assert declined / len(MESSAGES) >= 0.9, declined
+    assert refused == []
+    assert len(acted) <= 0.03 * len(MESSAGES), acted
+    assert declined >= 0.85 * len(MESSAGES), declined
