@@ -40,12 +40,8 @@ def split(
     examples: Sequence[Example], share: float = 0.2, seed: int = 7
 ) -> tuple[list[Example], list[Example]]:
     """Return (train, test): ``share`` of each (locale, intent) group held out."""
-    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
-    for example in examples:
-        groups[(example.locale, example.intent)].append(example)
     train, test = [], []
-    for key in sorted(groups):
-        items = _shuffled(groups[key], key, seed)
+    for items in _groups(examples, seed):
         cut = max(1, round(len(items) * share))
         test.extend(items[:cut])
         train.extend(items[cut:])
@@ -54,26 +50,28 @@ def split(
 
 def folds(examples: Sequence[Example], k: int = 5, seed: int = 7) -> list[list[Example]]:
     """Split into ``k`` folds, each (locale, intent) group spread evenly."""
-    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
-    for example in examples:
-        groups[(example.locale, example.intent)].append(example)
     parts: list[list[Example]] = [[] for _ in range(k)]
-    for key in sorted(groups):
-        items = _shuffled(groups[key], key, seed)
+    for items in _groups(examples, seed):
         for index, item in enumerate(items):
             parts[index % k].append(item)
     return parts
 
 
-def _shuffled(items: Sequence[Example], group: tuple[str, str], seed: int) -> list[Example]:
-    """``items`` in an order seeded by their group alone.
+def _groups(examples: Sequence[Example], seed: int) -> list[list[Example]]:
+    """The (locale, intent) groups in order, each shuffled with a seed of its own.
 
     A group's held-out examples and folds then stay as they are when another group's
     examples change.
     """
-    ordered = sorted(items, key=lambda e: e.text)
-    random.Random(f"{seed}/{group[0]}/{group[1]}").shuffle(ordered)
-    return ordered
+    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+    for example in examples:
+        groups[(example.locale, example.intent)].append(example)
+    shuffled = []
+    for locale, intent in sorted(groups):
+        items = sorted(groups[(locale, intent)], key=lambda e: e.text)
+        random.Random(f"{seed}/{locale}/{intent}").shuffle(items)
+        shuffled.append(items)
+    return shuffled
 
 
 def predict(nlu: EmbeddedNlu, test: Sequence[Example]) -> list[Outcome]:
@@ -202,11 +200,10 @@ async def open_domain(nlu: NluBackend, messages: Sequence[Example]) -> OpenDomai
     """Read each message as the bot does (sentences, then the guard); see :class:`OpenDomain`."""
     declined, answered, acted, misread = [], [], [], []
     for example in messages:
-        whole = await nlu.parse(example.text, example.locale)
-        parse = partial(nlu.parse, language=example.locale)
-        verdict = guard.check(await clauses.understand(parse, example.text, whole), example.text)
-        read = {verdict.intent, *verdict.also}
-        readings = {i for i in read if i is not None and i not in DECLINING}
+        read, _ = await _read(nlu, example.text, example.locale)
+        verdict = guard.check(read, example.text)
+        answered_as = {verdict.intent, *verdict.also}
+        readings = {i for i in answered_as if i is not None and i not in DECLINING}
         wrong = readings - clauses.INFO or set(verdict.refusals)
         declined.append(not readings and not verdict.refusals)
         answered.append(bool(readings) and not wrong)
@@ -231,13 +228,14 @@ async def _read_all(
     nlu: NluBackend, pairs: Sequence[tuple[Example, Example]]
 ) -> list[tuple[Parse, Parse]]:
     """Each pair joined, read sentence by sentence and read whole."""
-    read = []
-    for first, second in pairs:
-        text = joined_text(first, second)
-        whole = await nlu.parse(text, first.locale)
-        parse = partial(nlu.parse, language=first.locale)
-        read.append((await clauses.understand(parse, text, whole), whole))
-    return read
+    return [await _read(nlu, joined_text(first, second), first.locale) for first, second in pairs]
+
+
+async def _read(nlu: NluBackend, text: str, locale: str) -> tuple[Parse, Parse]:
+    """``text`` read as the bot reads it (sentence by sentence too), and read whole."""
+    whole = await nlu.parse(text, locale)
+    parse = partial(nlu.parse, language=locale)
+    return await clauses.understand(parse, text, whole), whole
 
 
 def _share(flags: Sequence[bool]) -> float:
