@@ -88,6 +88,15 @@ ORDER_CONTACT_FORMAT = N_(
     "Please send the email address or the phone number used for the order (at least the "
     "last 4 digits of the phone number)."
 )
+ORDER_NO_NUMBER = N_(
+    "Without the order number I can't look an order up. If you open this chat signed in on "
+    "the XOOBAY website, ask me for your orders and I'll list them; otherwise a support agent "
+    "can help you."
+)
+ORDER_NO_CONTACT = N_(
+    "I can only show order {number} once the email address or phone number used for it is "
+    "confirmed. If you don't have them, a support agent can help you."
+)
 ORDER_NOT_VERIFIED = N_(
     "Sorry, I can't show an order for these details. Please check the order number and the "
     "email address or phone number used for the order."

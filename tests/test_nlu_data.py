@@ -31,6 +31,7 @@ EXPECTED_INTENTS = frozenset(
         "order_status",
         "my_orders",
         "inform",
+        "dont_know",
         "faq_contact_email",
         "faq_email_subject",
         "faq_live_chat",

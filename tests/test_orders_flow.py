@@ -276,6 +276,75 @@ async def test_my_orders_needs_to_know_the_customer(shop: Components) -> None:
     )
 
 
+def said(bot: Components, reply: Outgoing, message: str, **params: object) -> str:
+    """``message`` as the bot says it in the reply's language."""
+    text = bot.localizer.gettext(reply.language, message)
+    return text.format(**params) if params else text
+
+
+# None of these messages is in nlu_data/ (the NLU reads them as dont_know).
+WITHOUT_THE_NUMBER = [
+    ("en", "where is my order?", "I don't have my order number with me"),
+    ("de", "Wo ist meine Bestellung?", "Die Bestellnummer habe ich leider nicht"),
+    ("ru", "Где мой заказ?", "Номер заказа я не знаю"),
+    ("zh-Hans", "我的订单到哪了？", "我找不到我的订单号了"),
+    ("zh-Hant", "我的訂單到哪了？", "我沒有記下訂單號碼"),
+    ("ko", "제 주문 어디쯤 왔어요?", "주문번호를 모르겠어요"),
+]
+WITHOUT_THE_CONTACT = [
+    ("en", "I'm not sure which e-mail I ordered with"),
+    ("de", "Welche E-Mail das war, weiß ich nicht mehr"),
+    ("ru", "Не помню, какой телефон был указан"),
+    ("zh-Hans", "我忘记用的是哪个邮箱了"),
+    ("zh-Hant", "我忘記用的是哪個信箱了"),
+    ("ko", "무슨 이메일로 주문했는지 잊어버렸어요"),
+]
+
+
+@pytest.mark.parametrize(("hint", "asked", "unknown"), WITHOUT_THE_NUMBER)
+async def test_without_the_number_a_person_is_offered_and_the_number_still_taken(
+    shop: Components, hint: str, asked: str, unknown: str
+) -> None:
+    chat = await new_chat(shop, hint)
+    ask = await say(shop, chat, asked)
+    assert ask.text == said(shop, ask, texts.ORDER_ASK_NUMBER)
+    reply = await say(shop, chat, unknown)
+    assert (reply.language, reply.action) == (hint, Action.ORDER)
+    assert reply.text == said(shop, reply, texts.ORDER_NO_NUMBER)
+    assert reply.suggestions == (said(shop, reply, texts.SUGGEST_HUMAN),)
+    found = await say(shop, chat, "2025000601")  # found later: still the number asked for
+    assert found.text == said(shop, found, texts.ORDER_ASK_CONTACT, number="ORD2025000601")
+
+
+@pytest.mark.parametrize(("hint", "unknown"), WITHOUT_THE_CONTACT)
+async def test_without_the_email_or_phone_a_person_is_offered_and_proof_still_taken(
+    shop: Components, hint: str, unknown: str
+) -> None:
+    chat = await new_chat(shop, hint)
+    await say(shop, chat, "ORD2025000601")
+    reply = await say(shop, chat, unknown)
+    assert (reply.language, reply.action) == (hint, Action.ORDER)
+    assert reply.text == said(shop, reply, texts.ORDER_NO_CONTACT, number="ORD2025000601")
+    assert reply.suggestions == (said(shop, reply, texts.SUGGEST_HUMAN),)
+    shown = await say(shop, chat, "0132")  # remembered after all: still verified
+    assert "ORD2025000601" in shown.text and "1Z999AA10123456784" in shown.text
+    assert await audit_outcomes(shop, "ORD2025000601") == ["asked_verification", "shown"]
+
+
+async def test_a_known_customer_without_the_number_sees_their_orders(shop: Components) -> None:
+    chat = await new_chat(shop, "en", customer="C-1001")
+    await say(shop, chat, "where is my order?")
+    listed = await say(shop, chat, "I don't have my order number with me")
+    assert listed.text.startswith(en(shop, texts.ORDER_MY_ORDERS))
+    assert all(f"ORD202500010{i}" in listed.text for i in (1, 2, 3))
+
+
+async def test_not_knowing_when_nothing_was_asked_is_not_understood(shop: Components) -> None:
+    chat = await new_chat(shop, "en")
+    reply = await say(shop, chat, "I have no idea")
+    assert reply.action is Action.CLARIFY and reply.text == en(shop, texts.CLARIFY)
+
+
 async def test_other_questions_still_answered_while_waiting(shop: Components) -> None:
     chat = await new_chat(shop, "en")
     await say(shop, chat, "ORD2025000601")

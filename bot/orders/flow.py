@@ -5,6 +5,8 @@ flow takes the message over when it is about orders (an order intent, an order n
 a deep link from a group) or answers a question the flow asked; otherwise the
 dialogue's replies stand. What it remembers lives in ``DialogueState.extra["orders"]``:
 the order number, what it waits for (``number`` or ``contact``), numbers verified.
+A customer who doesn't know what it waits for ("I forgot which email I used") is
+offered a person; one without the number sees their orders when the owner is known.
 
 Verification is the same in every channel: the owner is known (a signed web identity,
 a Telegram account linked by an earlier success) or proves it with the email or phone
@@ -69,6 +71,8 @@ class OrderTurn:
 
 #: Intents that go to a person (or back from one): the order flow only notes the number.
 PERSON_INTENTS = frozenset({"ask_human", "cancel"})
+#: The customer doesn't know (or no longer has) what the flow asked for.
+DONT_KNOW = "dont_know"
 
 
 @dataclass(slots=True)
@@ -171,9 +175,13 @@ class _Run:
             email, phone = self._contact(text)
             if email or phone:
                 return await self._verify(email, phone)
+            if self.parse.intent == DONT_KNOW:  # the customer can't confirm: a person can
+                return [self._offer_person(texts.ORDER_NO_CONTACT, number=memory.number)]
             if self.parse.intent != "my_orders":
                 return [self._say(texts.ORDER_CONTACT_FORMAT)] if about_orders else None
             memory.awaiting = None
+        if memory.awaiting == "number" and self.parse.intent == DONT_KNOW:
+            return await self._no_number()
         if _ORDER_LIKE.search(text) or (memory.awaiting == "number" and _DIGITS.search(text)):
             memory.awaiting = "number"
             return [self._say(texts.ORDER_BAD_NUMBER)]
@@ -245,6 +253,13 @@ class _Run:
         step = list_step(orders[:10], self.intent, self.now, self.zone)
         return [step]
 
+    async def _no_number(self) -> list[Step]:
+        """The number was asked for and the customer doesn't have it: their orders, if known."""
+        owner = await records.customer_ref(self.session, self.conversation, self.telegram_user)
+        if owner is not None:
+            return await self._mine()
+        return [self._offer_person(texts.ORDER_NO_NUMBER)]
+
     async def _to_private(self, numbers: list[str]) -> Step:
         number = numbers[0] if numbers else None
         if self.telegram_user is None:
@@ -293,8 +308,7 @@ class _Run:
     async def _unavailable(self, number: str | None, error: Exception) -> list[Step]:
         log.warning("order service unavailable: %s", error)
         await self._audit(number, "lookup", "unavailable")
-        step = self._say(texts.ORDER_UNAVAILABLE)
-        return [replace(step, suggestions=(texts.SUGGEST_HUMAN,))]
+        return [self._offer_person(texts.ORDER_UNAVAILABLE)]
 
     def _keys(self, number: str) -> list[str]:
         keys = [f"conversation:{self.conversation.id}", records.order_key(number)]
@@ -315,6 +329,9 @@ class _Run:
 
     def _say(self, message: str, **params: Any) -> Step:
         return Step(Reply(message, params), Action.ORDER, self.intent)
+
+    def _offer_person(self, message: str, **params: Any) -> Step:
+        return replace(self._say(message, **params), suggestions=(texts.SUGGEST_HUMAN,))
 
     async def _audit(self, number: str | None, action: str, outcome: str) -> None:
         actor = (
