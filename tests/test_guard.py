@@ -150,3 +150,32 @@ async def test_a_product_question_gets_who_answers_for_products(bot: Components,
 async def test_a_wrong_item_is_a_return_not_the_customers_loss(bot: Components, text: str) -> None:
     answer = await replies_to(bot, text)
     assert answer[0] == ("complex_return", "answer") and ("refuse_own_loss", "refuse") not in answer
+
+
+# Not in nlu_data/ (the damaged-on-arrival and forgotten-password examples added on
+# 2026-12-08, after these were seen misread, are other sentences). Before them "the box was
+# damaged..." and "I forgot my password" were refused as losses the customer caused.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My parcel arrived broken, what can I do?",
+        "Das Paket ist beschädigt angekommen",
+        "Посылка пришла разбитой",
+        "收到的東西壞掉了",
+        "물건이 부서져서 왔어요",
+        "the box was damaged and the mug inside is cracked",
+    ],
+)
+async def test_an_item_damaged_on_arrival_is_a_return(bot: Components, text: str) -> None:
+    assert await replies_to(bot, text) == [
+        ("complex_return", "answer"),
+        ("complex_return", "handoff"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my password is forgotten, help", "Passwort weg, was tun?", "密码忘了怎么办"],
+)
+async def test_a_forgotten_password_is_not_the_customers_loss(bot: Components, text: str) -> None:
+    assert await replies_to(bot, text) == [("out_of_scope", "answer")]
