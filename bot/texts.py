@@ -126,6 +126,7 @@ ORDER_LINK_EXPIRED = N_(
 )
 ORDER_MY_ORDERS = N_("Your orders:")
 ORDER_LIST_LINE = N_("{number}, placed on {placed}: {status}")
+ORDER_PICK = N_("To see one of them in detail, send me its order number.")
 ORDER_MY_ORDERS_NONE = N_("I can't find any orders for your account.")
 ORDER_MY_ORDERS_UNKNOWN = N_(
     "To list your orders I need to know it's you: open this chat while signed in on the "

@@ -331,12 +331,26 @@ async def test_without_the_email_or_phone_a_person_is_offered_and_proof_still_ta
     assert await audit_outcomes(shop, "ORD2025000601") == ["asked_verification", "shown"]
 
 
-async def test_a_known_customer_without_the_number_sees_their_orders(shop: Components) -> None:
+async def test_a_known_customer_asking_without_a_number_sees_their_orders(
+    shop: Components,
+) -> None:
     chat = await new_chat(shop, "en", customer="C-1001")
-    await say(shop, chat, "where is my order?")
-    listed = await say(shop, chat, "I don't have my order number with me")
-    assert listed.text.startswith(en(shop, texts.ORDER_MY_ORDERS))
+    listed = await say(shop, chat, "where is my order?")
+    lines = listed.text.splitlines()
+    assert lines[0] == en(shop, texts.ORDER_MY_ORDERS) and lines[-1] == en(shop, texts.ORDER_PICK)
     assert all(f"ORD202500010{i}" in listed.text for i in (1, 2, 3))
+    again = await say(shop, chat, "I don't have my order number with me")
+    assert again.text == listed.text
+    picked = await say(shop, chat, "2025000102")  # no proof asked: the customer is known
+    assert "Status: in transit." in picked.text and "JD014600003828469876" in picked.text
+    assert await audit_outcomes(shop, "ORD2025000102") == ["shown"]
+
+
+async def test_a_known_customer_with_one_order_sees_it_at_once(shop: Components) -> None:
+    chat = await new_chat(shop, "en", customer="C-1007")
+    shown = await say(shop, chat, "where is my order?")
+    assert "Order ORD2025000701" in shown.text and "RM123456785GB" in shown.text
+    assert await audit_outcomes(shop, "ORD2025000701") == ["shown"]
 
 
 async def test_not_knowing_when_nothing_was_asked_is_not_understood(shop: Components) -> None:

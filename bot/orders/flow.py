@@ -5,8 +5,9 @@ flow takes the message over when it is about orders (an order intent, an order n
 a deep link from a group) or answers a question the flow asked; otherwise the
 dialogue's replies stand. What it remembers lives in ``DialogueState.extra["orders"]``:
 the order number, what it waits for (``number`` or ``contact``), numbers verified.
-A customer who doesn't know what it waits for ("I forgot which email I used") is
-offered a person; one without the number sees their orders when the owner is known.
+A known customer (a signed web identity, a linked Telegram account) asking without a
+number sees their order, or their orders and the question which one. A customer who
+doesn't know what the flow waits for ("I forgot which email I used") is offered a person.
 
 Verification is the same in every channel: the owner is known (a signed web identity,
 a Telegram account linked by an earlier success) or proves it with the email or phone
@@ -191,6 +192,9 @@ class _Run:
             return None
         if memory.number and self.parse.intent == "order_status":
             return await self._lookup(memory.number)
+        owner = await records.customer_ref(self.session, self.conversation, self.telegram_user)
+        if owner is not None:  # a known customer needs no number: their order, or which one
+            return await self._orders_of(owner, pick=True)
         memory.awaiting = "number"
         return [self._say(texts.ORDER_ASK_NUMBER)]
 
@@ -243,21 +247,31 @@ class _Run:
         if owner is None:
             self.memory.awaiting = "number"
             return [self._say(texts.ORDER_MY_ORDERS_UNKNOWN)]
+        return await self._orders_of(owner)
+
+    async def _orders_of(self, owner: str, *, pick: bool = False) -> list[Step]:
+        """The customer's orders; with ``pick``, a single one shown, else which one asked."""
         try:
             orders = await self.service.orders_of(owner)
         except OrderServiceUnavailable as error:
             return await self._unavailable(None, error)
+        if pick and len(orders) == 1:
+            self.memory.number = orders[0].number
+            return [await self._show(orders[0], "lookup")]
         await self._audit(None, "my_orders", f"listed_{len(orders)}")
         if not orders:
             return [self._say(texts.ORDER_MY_ORDERS_NONE)]
         step = list_step(orders[:10], self.intent, self.now, self.zone)
+        if pick:
+            self.memory.awaiting = "number"
+            step = replace(step, more=(*step.more, Reply(texts.ORDER_PICK)))
         return [step]
 
     async def _no_number(self) -> list[Step]:
         """The number was asked for and the customer doesn't have it: their orders, if known."""
         owner = await records.customer_ref(self.session, self.conversation, self.telegram_user)
         if owner is not None:
-            return await self._mine()
+            return await self._orders_of(owner, pick=True)
         return [self._offer_person(texts.ORDER_NO_NUMBER)]
 
     async def _to_private(self, numbers: list[str]) -> Step:
