@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -47,6 +48,14 @@ def clean_text(text: str, limit: int) -> str:
     if len(cleaned) > limit:
         raise MessageTooLong(limit)
     return cleaned
+
+
+def says_nothing(text: str) -> bool:
+    """Whether a message is punctuation alone ("?", "!!!"): no words, digits or symbols.
+
+    The NLU read "?" as an order question and "!!!" as a payment anomaly (a ticket).
+    """
+    return all(unicodedata.category(char)[0] in "PZ" for char in text)
 
 
 async def _read(nlu: NluBackend, text: str, language: str) -> Parse:
@@ -150,6 +159,8 @@ class Pipeline:
     async def _understand(self, text: str, language: str, known: str | None) -> Parse:
         if known is not None:
             return Parse(known, 1.0, ((known, 1.0),), extract(text))
+        if says_nothing(text):
+            return Parse(None, 0.0)
         try:
             return await _read(self._nlu, text, language)
         except NluUnavailable as error:

@@ -149,3 +149,20 @@ async def test_the_languages_are_named_only_in_a_reply_that_lists_them(
     (answer,) = await chat(bot, ["Which languages do you speak?"])
     assert answer[0].intent == "faq_languages"
     assert len(named) == 1 and "English" in answer[0].text and "한국어" in answer[0].text
+
+
+@pytest.mark.parametrize("text", ["?", "!!!", "…", "😡", "🤷‍♀️"])
+async def test_punctuation_or_an_unknown_symbol_alone_is_not_understood(
+    bot: Components, text: str
+) -> None:
+    """Before 2026-12-08 "?" asked for an order number, "!!!" opened a ticket for a payment
+    anomaly and any emoji the model had not seen was read as a goodbye."""
+    [[reply]] = await chat(bot, [text], hint="de")
+    assert (reply.intent, reply.action.value, reply.language) == (None, "clarify", "de")
+
+
+async def test_a_thumbs_up_after_an_answer_is_thanks_in_the_conversations_language(
+    bot: Components,
+) -> None:
+    answers = await chat(bot, ["Welche Telefonnummer hat die Hotline?", "👍"])
+    assert [(r.intent, r.language) for [r] in answers] == [("faq_hotline", "de"), ("thanks", "de")]

@@ -165,6 +165,13 @@ class Model:
             self._analyzers.append((analyze, {t: offset + i for i, t in enumerate(terms)}))
             offset += len(terms)
         self._idf = np.concatenate([np.asarray(values, dtype=np.float64) for values in idf])
+        # The padding's blank n-grams: every word has them, so they are no evidence.
+        self._blank = frozenset(
+            row
+            for _, vocabulary in self._analyzers
+            for term, row in vocabulary.items()
+            if not term.strip()
+        )
 
     @property
     def terms(self) -> list[list[str]]:
@@ -197,7 +204,21 @@ class Model:
         )
 
     def margins(self, text: str) -> np.ndarray:
-        """The SVM's margin for each class (as ``decision_function`` gives them).
+        """The SVM's margin for each class (as ``decision_function`` gives them)."""
+        return self._read(text)[0]
+
+    def evidence(self, text: str) -> np.ndarray | None:
+        """The margins, or ``None`` when the text has no known term (a blank one aside).
+
+        Without one, the margins are the intercepts (and the padding's weight): the
+        likeliest intent a priori, read with confidence ("😀" was a goodbye), not a
+        reading of the message.
+        """
+        margins, known = self._read(text)
+        return margins if known else None
+
+    def _read(self, text: str) -> tuple[np.ndarray, bool]:
+        """The margins, and whether a term of the text other than a blank one is known.
 
         The known terms of both analyzers are gathered first, then weighted, normalised
         per analyzer and multiplied in one pass: a handful of NumPy calls per message,
@@ -215,7 +236,7 @@ class Model:
                     counts.append(count)
             ends.append(len(rows))
         if not rows:
-            return self.intercept.copy()
+            return self.intercept.copy(), False
         index = np.array(rows, dtype=np.intp)
         values = np.log(np.array(counts, dtype=np.float64))  # sublinear tf: 1 + log(count)
         values += 1.0
@@ -227,7 +248,9 @@ class Model:
                 part /= math.sqrt(float(part @ part))
             start = end
         rows_of_weights = self.weights.take(index, axis=0).astype(np.float64)
-        return np.asarray(self.intercept + values @ rows_of_weights)
+        margins = np.asarray(self.intercept + values @ rows_of_weights)
+        # rows are distinct: more of them than blank terms means one is not blank
+        return margins, len(rows) > len(self._blank) or not self._blank.issuperset(rows)
 
     def save(self, path: Path, fingerprint: str) -> None:
         """Write the model to ``path`` (NumPy's zip of arrays; terms as JSON, no pickle)."""
@@ -336,7 +359,9 @@ class EmbeddedNlu:
 
     def predict(self, text: str) -> Parse:
         """Classify one message (synchronously)."""
-        margins = self._model.margins(features_text(text))
+        margins = self._model.evidence(features_text(text))
+        if margins is None:  # not a word the model knows: nothing understood
+            return Parse(None, 0.0, (), extract(text))
         confidences = 1.0 / (1.0 + np.exp(-MARGIN_SCALE * (margins + MARGIN_OFFSET)))
         best_first = np.argsort(-confidences, kind="stable")[:5]  # ties: in class order
         ranking = tuple((self._classes[i], float(confidences[i])) for i in best_first)
