@@ -62,6 +62,9 @@ SWITCH_INTENT = "switch_language"
 #: order): it says so, what it can do instead, and offers the usual quick replies.
 OUT_OF_SCOPE = "out_of_scope"
 UNSUPPORTED_INTENT = "unsupported_language"
+#: "I don't know", "I forgot which email I used": an answer to what the order flow asked
+#: (:mod:`bot.orders.flow`); asked nothing, the dialogue does not understand it.
+DONT_KNOW = "dont_know"
 
 
 @dataclass(frozen=True, slots=True)

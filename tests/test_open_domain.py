@@ -52,15 +52,17 @@ async def test_each_reading_is_counted_as_declined_answered_or_acted_on() -> Non
         "sum": reading("order_status"),
         "love": reading("abuse"),
         "rates": reading("out_of_scope", 0.6),
+        "no idea": reading("dont_know"),  # nothing was asked: not understood
     }
     texts = [*readings, "mumble", "what is the tax on a coffee"]
     measured = await open_domain(
         Scripted(readings), [Example(t, "out_of_scope", "en") for t in texts]
     )
-    assert measured.messages == 9
-    assert round(measured.declined * 9) == 5  # joke, who, hi, rates, and mumble (asked again)
-    assert round(measured.answered * 9) == 1  # scores
-    assert round(measured.acted * 9) == 3  # sum, love, and the tax keyword's refusal
+    assert measured.messages == 10
+    # joke, who, hi, rates, no idea, and mumble (asked again)
+    assert round(measured.declined * 10) == 6
+    assert round(measured.answered * 10) == 1  # scores
+    assert round(measured.acted * 10) == 3  # sum, love, and the tax keyword's refusal
     assert dict(measured.misread) == {
         "scores": "faq_hotline",
         "sum": "order_status",

@@ -22,6 +22,7 @@ import yaml
 
 from bot import clauses, guard
 from bot.config import ROOT
+from bot.dialogue import DONT_KNOW
 from bot.nlu import NluBackend, Parse
 from bot.nlu.data import Example
 from bot.nlu.embedded import EmbeddedNlu
@@ -161,8 +162,9 @@ async def joined(
 
 
 #: Readings that suit a message the policy does not cover: declining it, saying what the
-#: bot is, taking it as small talk, or asking again (no intent).
-DECLINING = frozenset({"out_of_scope", "bot_capabilities", *clauses.SOCIAL})
+#: bot is, taking it as small talk, or asking again (no intent, or "I don't know" when the
+#: bot asked nothing: the dialogue does not understand it then).
+DECLINING = frozenset({"out_of_scope", "bot_capabilities", DONT_KNOW, *clauses.SOCIAL})
 
 
 @dataclass(frozen=True, slots=True)

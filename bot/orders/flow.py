@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.core import Action, Incoming, Reply
-from bot.dialogue import ORDER_INTENTS, REFUSALS, DialogueState, Step
+from bot.dialogue import DONT_KNOW, ORDER_INTENTS, REFUSALS, DialogueState, Step
 from bot.errors import OrderServiceUnavailable
 from bot.language import LanguageChoice
 from bot.nlu import Parse
@@ -72,8 +72,6 @@ class OrderTurn:
 
 #: Intents that go to a person (or back from one): the order flow only notes the number.
 PERSON_INTENTS = frozenset({"ask_human", "cancel"})
-#: The customer doesn't know (or no longer has) what the flow asked for.
-DONT_KNOW = "dont_know"
 
 
 @dataclass(slots=True)
