@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from bot import texts
 from bot.app import Components
 from bot.core import Action, Channel, Incoming, Outgoing
 from bot.handoff.flow import HandoffFlow
+from bot.orders import records
 from bot.orders.demo import load_demo
 from bot.orders.flow import OrderFlow
 from bot.orders.http import HttpOrderService
@@ -351,6 +353,25 @@ async def test_a_known_customer_with_one_order_sees_it_at_once(shop: Components)
     shown = await say(shop, chat, "where is my order?")
     assert "Order ORD2025000701" in shown.text and "RM123456785GB" in shown.text
     assert await audit_outcomes(shop, "ORD2025000701") == ["shown"]
+
+
+async def test_an_anonymous_chat_asking_without_a_number_looks_up_no_customer(
+    shop: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_up: list[object] = []
+    real = records.customer_ref
+
+    async def counted(*args: Any) -> str | None:
+        looked_up.append(args[1].id)
+        return await real(*args)
+
+    monkeypatch.setattr(records, "customer_ref", counted)
+    anonymous = await new_chat(shop, "en")
+    asked = await say(shop, anonymous, "where is my order?")
+    assert asked.text == en(shop, texts.ORDER_ASK_NUMBER) and looked_up == []
+    known = await new_chat(shop, "en", customer="C-1007")
+    await say(shop, known, "where is my order?")
+    assert looked_up == [known]
 
 
 async def test_not_knowing_when_nothing_was_asked_is_not_understood(shop: Components) -> None:

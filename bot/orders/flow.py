@@ -190,7 +190,7 @@ class _Run:
             return None
         if memory.number and self.parse.intent == "order_status":
             return await self._lookup(memory.number)
-        owner = await records.customer_ref(self.session, self.conversation, self.telegram_user)
+        owner = await self._owner()
         if owner is not None:  # a known customer needs no number: their order, or which one
             return await self._orders_of(owner, pick=True)
         memory.awaiting = "number"
@@ -202,7 +202,7 @@ class _Run:
             order = await self.service.get(number)
         except OrderServiceUnavailable as error:
             return await self._unavailable(number, error)
-        owner = await records.customer_ref(self.session, self.conversation, self.telegram_user)
+        owner = await self._owner()
         if order is not None and (
             number in self.memory.verified or (owner is not None and order.customer_ref == owner)
         ):
@@ -241,7 +241,7 @@ class _Run:
         return locked or [self._say(texts.ORDER_NOT_VERIFIED)]
 
     async def _mine(self) -> list[Step]:
-        owner = await records.customer_ref(self.session, self.conversation, self.telegram_user)
+        owner = await self._owner()
         if owner is None:
             self.memory.awaiting = "number"
             return [self._say(texts.ORDER_MY_ORDERS_UNKNOWN)]
@@ -267,7 +267,7 @@ class _Run:
 
     async def _no_number(self) -> list[Step]:
         """The number was asked for and the customer doesn't have it: their orders, if known."""
-        owner = await records.customer_ref(self.session, self.conversation, self.telegram_user)
+        owner = await self._owner()
         if owner is not None:
             return await self._orders_of(owner, pick=True)
         return [self._offer_person(texts.ORDER_NO_NUMBER)]
@@ -321,6 +321,15 @@ class _Run:
         log.warning("order service unavailable: %s", error)
         await self._audit(number, "lookup", "unavailable")
         return [self._offer_person(texts.ORDER_UNAVAILABLE)]
+
+    async def _owner(self) -> str | None:
+        """The shop id of the customer this chat is known to be, if any.
+
+        A chat with no identity and no Telegram user has none: no query, no ORM session.
+        """
+        if self.conversation.customer_id is None and self.telegram_user is None:
+            return None
+        return await records.customer_ref(self.session, self.conversation, self.telegram_user)
 
     def _keys(self, number: str) -> list[str]:
         keys = [f"conversation:{self.conversation.id}", records.order_key(number)]
