@@ -223,7 +223,10 @@ async def test_only_a_message_that_needs_the_orm_opens_a_session(
         assert await bot_on.pipeline.handle(Incoming(info.id, text, f"m{n}"))
     assert opened == []
     await bot_on.pipeline.handle(Incoming(info.id, "Where is my order ORD2025000103?", "m9"))
-    assert len(opened) == 1  # the lookup reads the customer and writes its audit through it
+    assert opened == []  # no customer to read: the audit row goes with the turn's connection
+    known, _ = await bot_on.store.create_conversation(Channel.WEB, customer_ref="C-1001")
+    await bot_on.pipeline.handle(Incoming(known.id, "Where is my order ORD2025000103?", "m9"))
+    assert len(opened) == 1  # the lookup reads the signed-in customer through it
 
 
 def orphan_message(text: str) -> Insert:
