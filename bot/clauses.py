@@ -12,7 +12,9 @@ and the readings are weighed:
   ("I want a person. This bot is useless." is not taken for abuse), unless another
   sentence is urgent or complex: that opens a ticket too, with its priority;
 - a whole reading of small talk or nothing gives way to the weightiest sentence: a
-  person or an urgent or complex matter, then an order, then a policy question;
+  person or an urgent or complex matter, then an order, then a policy question; of two
+  sentences that weigh the same, the one the whole message reads more ("I ordered a phone
+  last week. It still hasn't arrived.": the order's status, not "my orders");
 - any other whole reading gives way only to a weightier sentence read with confidence
   that the whole message reads as well (:data:`SUPPORT`): found twice over, as the
   guard finds refusals;
@@ -36,7 +38,10 @@ from bot.dialogue import ANSWERS, ORDER_INTENTS
 from bot.handoff.triggers import ASK_HUMAN, ESCALATION
 from bot.nlu import Parse
 
-SOCIAL = frozenset({"greet", "thanks", "goodbye"})
+#: A greeting, a thanks, a goodbye: what ``python -m bot evaluate`` puts before a question.
+COURTESIES = frozenset({"greet", "thanks", "goodbye"})
+#: Readings that give way to a question beside them ("ok, and where is it?").
+SOCIAL = COURTESIES | {"affirm", "deny"}
 #: Intents that hand the conversation to a person (or may: an escalation request).
 ESCALATING = frozenset({ASK_HUMAN, ESCALATION})
 #: Questions the dialogue answers from the policy, with no other effect: an aside.
@@ -116,6 +121,8 @@ def _outweighs(intent: str, score: float, main: str | None, support: dict[str, f
         return False
     if current == 0:  # small talk or nothing, then a question
         return True
+    if weight(intent) == current:  # two sentences alike: the one the whole message reads more
+        return support.get(intent, 0.0) > support.get(main or "", 0.0)
     heavier = (weight(intent) or 0) > current
     return heavier and score >= CONFIDENT and support.get(intent, 0.0) >= SUPPORT
 
