@@ -27,6 +27,8 @@ BOT_CAPABILITIES = N_(
 )
 GOODBYE = N_("Thank you for contacting XOOBAY support. Goodbye!")
 THANKS = N_("You're welcome! Is there anything else I can help you with?")
+AFFIRM = N_("All right. What else can I help you with?")
+DENY = N_("All right. If you need anything else, just write to me.")
 CLARIFY = N_(
     "Sorry, I didn't understand that. Could you put it another way? You can ask me about "
     "our support channels and hours, your order status, or ask to talk to a person."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import texts
 from bot.app import Components
 from bot.core import Channel, Incoming, Outgoing
 
@@ -166,3 +167,32 @@ async def test_a_thumbs_up_after_an_answer_is_thanks_in_the_conversations_langua
 ) -> None:
     answers = await chat(bot, ["Welche Telefonnummer hat die Hotline?", "👍"])
     assert [(r.intent, r.language) for [r] in answers] == [("faq_hotline", "de"), ("thanks", "de")]
+
+
+# Not in nlu_data/. Until 2026-12-08 the bot had no such intents: "네" (yes) got an abuse
+# warning (its "-네" ending is in rude examples), "ok" and "yes" a goodbye, "нет" an urgent
+# ticket for a missing refund.
+YES_AND_NO = [
+    ("en", "What's the hotline number?", "ok great", "nope, I'm fine"),
+    ("de", "Welche Telefonnummer hat die Hotline?", "ja, gut", "nein, alles gut"),
+    ("ru", "Какой номер горячей линии?", "да, понятно", "нет, не нужно"),
+    ("zh-Hans", "你们的热线电话是多少？", "好的，知道了", "不需要了"),
+    ("zh-Hant", "你們的熱線電話是多少？", "好的，知道了", "不需要了"),
+    ("ko", "고객센터 전화번호가 뭐예요?", "네 좋아요", "아니요 괜찮아요"),
+]
+
+
+@pytest.mark.parametrize(("language", "asked", "yes", "no"), YES_AND_NO)
+async def test_yes_and_no_after_an_answer_are_acknowledged(
+    bot: Components, language: str, asked: str, yes: str, no: str
+) -> None:
+    answers = await chat(bot, [asked, yes, no, "네"], hint=language)
+    assert [(r.intent, r.action.value) for [r] in answers] == [
+        ("faq_hotline", "answer"),
+        ("affirm", "answer"),
+        ("deny", "answer"),
+        ("affirm", "answer"),  # never an abuse warning, whatever the conversation's language
+    ]
+    assert {r.language for [r] in answers[:3]} == {language}
+    assert answers[1][0].text == bot.localizer.gettext(language, texts.AFFIRM)
+    assert answers[2][0].text == bot.localizer.gettext(language, texts.DENY)

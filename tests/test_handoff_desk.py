@@ -94,6 +94,22 @@ async def test_a_rating_alone_asks_for_a_comment(bot_on: Components) -> None:
     assert answer.intent == "faq_contact_email"
 
 
+async def test_no_to_the_request_for_a_comment_stores_none(bot_on: Components) -> None:
+    handoff = handoff_on(bot_on)
+    conversation = await handoff.conversation()
+    await handoff.say(conversation, "I want to talk to a person")
+    ben = await handoff.agent("ben")
+    ticket = await handoff.desk.take_next(ben)
+    await handoff.desk.close(ben, ticket.id, "done")
+    await handoff.say(conversation, "4")
+    # stored as the comment until 2026-12-08
+    (thanks,) = await handoff.say(conversation, "nah, nothing to add")
+    assert thanks.intent == "rating"
+    async with async_sessionmaker(bot_on.engine)() as session:
+        rating = await session.scalar(select(Rating))
+    assert rating is not None and (rating.score, rating.comment) == (4, None)
+
+
 async def test_claims_follow_priority_language_and_capacity(bot_on: Components) -> None:
     handoff = handoff_on(bot_on)
     regular, urgent, german = [await handoff.conversation() for _ in range(3)]

@@ -32,6 +32,8 @@ EXPECTED_INTENTS = frozenset(
         "my_orders",
         "inform",
         "dont_know",
+        "affirm",
+        "deny",
         "faq_contact_email",
         "faq_email_subject",
         "faq_live_chat",

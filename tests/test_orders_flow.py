@@ -355,6 +355,22 @@ async def test_a_known_customer_with_one_order_sees_it_at_once(shop: Components)
     assert await audit_outcomes(shop, "ORD2025000701") == ["shown"]
 
 
+async def test_no_and_ok_while_the_flow_waits(shop: Components) -> None:
+    chat = await new_chat(shop, "en")
+    await say(shop, chat, "where is my order?")
+    again = await say(shop, chat, "alright then")  # still waiting for the number
+    assert again.text == en(shop, texts.ORDER_ASK_NUMBER)
+    no = await say(shop, chat, "nope")
+    assert no.text == en(shop, texts.ORDER_NO_NUMBER) and no.suggestions
+    await say(shop, chat, "ORD2025000601")
+    ok = await say(shop, chat, "ok")  # still waiting for the proof
+    assert ok.text == en(shop, texts.ORDER_CONTACT_FORMAT)
+    no_proof = await say(shop, chat, "no, sorry")
+    assert no_proof.text == en(shop, texts.ORDER_NO_CONTACT, number="ORD2025000601")
+    shown = await say(shop, chat, "john.miller@example.com")
+    assert "1Z999AA10123456784" in shown.text
+
+
 async def test_an_anonymous_chat_asking_without_a_number_looks_up_no_customer(
     shop: Components, monkeypatch: pytest.MonkeyPatch
 ) -> None:

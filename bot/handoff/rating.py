@@ -4,7 +4,7 @@ Closing a ticket leaves ``{"rating": <ticket id>}`` in the conversation's handof
 and the bot asks for a rating. The next message that starts with a score (``4``,
 ``５``, ``4/5``, ``4 stars``, ``4점``...) is stored as the rating, the rest of it as the
 comment; a score alone gets a request for a comment, and the message after it is the
-comment unless it is a new question. Anything else: the bot answers as usual.
+comment unless it is a new question or a "no". Anything else: the bot answers as usual.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.core import Action, Reply
-from bot.dialogue import Step
+from bot.dialogue import DENY, Step
 from bot.handoff import texts
 from bot.handoff.models import Rating
 from bot.storage.store import Turn
@@ -58,6 +58,8 @@ async def take(
         if comment is None:
             ask = Step(Reply(texts.RATING_ASK_COMMENT), Action.ANSWER, INTENT)
             return ask, {"comment": memory["rating"]}
+        return Step(Reply(texts.RATING_THANKS), Action.ANSWER, INTENT), {}
+    if "comment" in memory and intent == DENY:  # "no": no comment to add
         return Step(Reply(texts.RATING_THANKS), Action.ANSWER, INTENT), {}
     if "comment" in memory and not (intent or "").startswith(_QUESTIONS):
         rating = await turn.session.scalar(

@@ -129,7 +129,7 @@ async def joined(
     for locale in sorted(by_locale):
         items = by_locale[locale]
         asked = [e for e in items if e.intent in clauses.INFO]
-        said = [e for e in items if e.intent in clauses.SOCIAL]
+        said = [e for e in items if e.intent in clauses.COURTESIES]
         for _ in range(pairs // len(by_locale)):
             first, second = rng.sample(asked, 2)
             if first.intent != second.intent:

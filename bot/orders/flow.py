@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.core import Action, Incoming, Reply
-from bot.dialogue import DONT_KNOW, ORDER_INTENTS, REFUSALS, DialogueState, Step
+from bot.dialogue import AFFIRM, DENY, DONT_KNOW, ORDER_INTENTS, REFUSALS, DialogueState, Step
 from bot.errors import OrderServiceUnavailable
 from bot.language import LanguageChoice
 from bot.nlu import Parse
@@ -72,6 +72,8 @@ class OrderTurn:
 
 #: Intents that go to a person (or back from one): the order flow only notes the number.
 PERSON_INTENTS = frozenset({"ask_human", "cancel"})
+#: Answers to the flow's question that it will not get: "I don't know", "no".
+CANNOT_GIVE = frozenset({DONT_KNOW, DENY})
 
 
 @dataclass(slots=True)
@@ -174,13 +176,17 @@ class _Run:
             email, phone = self._contact(text)
             if email or phone:
                 return await self._verify(email, phone)
-            if self.parse.intent == DONT_KNOW:  # the customer can't confirm: a person can
+            if self.parse.intent in CANNOT_GIVE:  # the customer can't confirm: a person can
                 return [self._offer_person(texts.ORDER_NO_CONTACT, number=memory.number)]
+            if self.parse.intent == AFFIRM:  # "ok": still waiting for it
+                return [self._say(texts.ORDER_CONTACT_FORMAT)]
             if self.parse.intent != "my_orders":
                 return [self._say(texts.ORDER_CONTACT_FORMAT)] if about_orders else None
             memory.awaiting = None
-        if memory.awaiting == "number" and self.parse.intent == DONT_KNOW:
+        if memory.awaiting == "number" and self.parse.intent in CANNOT_GIVE:
             return await self._no_number()
+        if memory.awaiting == "number" and self.parse.intent == AFFIRM:
+            return [self._say(texts.ORDER_ASK_NUMBER)]
         if _ORDER_LIKE.search(text) or (memory.awaiting == "number" and _DIGITS.search(text)):
             memory.awaiting = "number"
             return [self._say(texts.ORDER_BAD_NUMBER)]
