@@ -76,7 +76,16 @@ async def test_claim_reply_close_and_rate(bot_on: Components) -> None:
         await handoff.desk.close(anna, ticket.id, "again")
 
 
-async def test_a_rating_alone_asks_for_a_comment(bot_on: Components) -> None:
+@pytest.mark.parametrize(
+    ("comment", "stored"),
+    [
+        ("Quick and friendly", "Quick and friendly"),
+        ("nah, nothing to add", None),  # a "no": stored as the comment until 2026-12-08
+    ],
+)
+async def test_a_rating_alone_asks_for_a_comment(
+    bot_on: Components, comment: str, stored: str | None
+) -> None:
     handoff = handoff_on(bot_on)
     conversation = await handoff.conversation()
     await handoff.say(conversation, "I want to talk to a person")
@@ -85,29 +94,13 @@ async def test_a_rating_alone_asks_for_a_comment(bot_on: Components) -> None:
     await handoff.desk.close(ben, ticket.id, "done")
     (ask,) = await handoff.say(conversation, "5")
     assert ask.intent == "rating" and "comment" in ask.text
-    (thanks,) = await handoff.say(conversation, "Quick and friendly")
+    (thanks,) = await handoff.say(conversation, comment)
     assert thanks.intent == "rating"
     async with async_sessionmaker(bot_on.engine)() as session:
         rating = await session.scalar(select(Rating))
-    assert rating is not None and (rating.score, rating.comment) == (5, "Quick and friendly")
+    assert rating is not None and (rating.score, rating.comment) == (5, stored)
     (answer,) = await handoff.say(conversation, "What is your email address?")
     assert answer.intent == "faq_contact_email"
-
-
-async def test_no_to_the_request_for_a_comment_stores_none(bot_on: Components) -> None:
-    handoff = handoff_on(bot_on)
-    conversation = await handoff.conversation()
-    await handoff.say(conversation, "I want to talk to a person")
-    ben = await handoff.agent("ben")
-    ticket = await handoff.desk.take_next(ben)
-    await handoff.desk.close(ben, ticket.id, "done")
-    await handoff.say(conversation, "4")
-    # stored as the comment until 2026-12-08
-    (thanks,) = await handoff.say(conversation, "nah, nothing to add")
-    assert thanks.intent == "rating"
-    async with async_sessionmaker(bot_on.engine)() as session:
-        rating = await session.scalar(select(Rating))
-    assert rating is not None and (rating.score, rating.comment) == (4, None)
 
 
 async def test_claims_follow_priority_language_and_capacity(bot_on: Components) -> None:
