@@ -34,14 +34,14 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
-from bot.dialogue import ANSWERS, ORDER_INTENTS
+from bot.dialogue import AFFIRM, ANSWERS, DENY, ORDER_INTENTS
 from bot.handoff.triggers import ASK_HUMAN, ESCALATION
 from bot.nlu import Parse
 
 #: A greeting, a thanks, a goodbye: what ``python -m bot evaluate`` puts before a question.
 COURTESIES = frozenset({"greet", "thanks", "goodbye"})
 #: Readings that give way to a question beside them ("ok, and where is it?").
-SOCIAL = COURTESIES | {"affirm", "deny"}
+SOCIAL = COURTESIES | {AFFIRM, DENY}
 #: Intents that hand the conversation to a person (or may: an escalation request).
 ESCALATING = frozenset({ASK_HUMAN, ESCALATION})
 #: Questions the dialogue answers from the policy, with no other effect: an aside.

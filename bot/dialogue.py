@@ -17,6 +17,9 @@ from bot.core import LANGUAGES, Action, Reply
 from bot.guard import Verdict
 from bot.language import LanguageChoice
 
+#: "ok", "네" and "no", "괜찮아요": an answer to what a flow asked (:mod:`bot.orders.flow`,
+#: :mod:`bot.handoff.rating`); asked nothing, a short acknowledgement.
+AFFIRM, DENY = "affirm", "deny"
 FAQ: Mapping[str, str] = {
     "bot_capabilities": texts.BOT_CAPABILITIES,
     "faq_contact_email": policy.FAQ_CONTACT_EMAIL,
@@ -40,8 +43,8 @@ FAQ: Mapping[str, str] = {
     "greet": texts.GREETING,
     "goodbye": texts.GOODBYE,
     "thanks": texts.THANKS,
-    "affirm": texts.AFFIRM,
-    "deny": texts.DENY,
+    AFFIRM: texts.AFFIRM,
+    DENY: texts.DENY,
     "ask_human": texts.HUMAN_CONTACTS,
 }
 #: The intents answered by a text alone: the message's answer, or an aside beside it.
@@ -67,9 +70,6 @@ UNSUPPORTED_INTENT = "unsupported_language"
 #: "I don't know", "I forgot which email I used": an answer to what the order flow asked
 #: (:mod:`bot.orders.flow`); asked nothing, the dialogue does not understand it.
 DONT_KNOW = "dont_know"
-#: "ok", "네" and "no", "괜찮아요": an answer to what a flow asked (:mod:`bot.orders.flow`,
-#: :mod:`bot.handoff.rating`); asked nothing, a short acknowledgement.
-AFFIRM, DENY = "affirm", "deny"
 
 
 @dataclass(frozen=True, slots=True)
